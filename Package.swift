@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-poe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "PoE", targets: ["PoE"]),
+        .library(name: "PoETransformer", targets: ["PoETransformer"]),
+        .executable(name: "poe", targets: ["poe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS from Debian's libopenblas-dev (`cblas.h`, `libopenblas.so`).
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+        .target(name: "PoE"),
+        .target(name: "PoETransformer", dependencies: ["PoE", "CBLAS"]),
+        .executableTarget(
+            name: "poe",
+            dependencies: [
+                "PoE", "PoETransformer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PoETests", dependencies: ["PoE"]),
+        .testTarget(
+            name: "PoETransformerTests",
+            dependencies: ["PoE", "PoETransformer"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "poeTests", dependencies: ["poe"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,45 @@
+/// A language model: a vocabulary and sessions that compute next-token logits.
+///
+/// The model itself is immutable and can be shared across tasks; all per-sequence state (the KV cache)
+/// lives in a session.
+public protocol LanguageModel: Sendable {
+    associatedtype Session: LanguageModelSession
+
+    var vocabulary: Vocabulary { get }
+    /// The longest sequence the model was trained for.
+    var contextLength: Int { get }
+
+    /// A new, empty sequence. `capacity` caps its length (default: `contextLength`).
+    func makeSession(capacity: Int?) throws -> Session
+}
+
+extension LanguageModel {
+    public func makeSession() throws -> Session { try makeSession(capacity: nil) }
+}
+
+/// Which positions' logits `LanguageModelSession.append` returns.
+public enum LogitRequest: Sendable, Equatable {
+    /// None: prefill only.
+    case none
+    /// The distribution after the last appended token.
+    case last
+    /// One row per appended token: row `i` is the distribution of the token after `tokens[0...i]`.
+    case all
+}
+
+/// One sequence and its KV cache.
+public protocol LanguageModelSession: AnyObject {
+    /// The tokens the cache holds, in order.
+    var tokens: [TokenID] { get }
+    /// The most tokens this session can hold.
+    var capacity: Int { get }
+
+    /// Runs the model over `tokens` (all at once, as a batched prefill) and returns raw logits.
+    func append(_ tokens: [TokenID], logits: LogitRequest) throws -> LogitMatrix
+
+    /// Forgets every token from position `count` on.
+    func truncate(to count: Int) throws
+
+    /// An independent copy of this sequence, sharing nothing mutable.
+    func fork() throws -> Self
+}

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file mapped read-only into memory.
+///
+/// `@unchecked Sendable` is safe: the mapping is created `PROT_READ` in `init`, never written through,
+/// and unmapped only in `deinit`, when no other reference (and so no other thread) can reach it.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(path: String) throws(GGUFError) {
+        self.path = path
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw GGUFError(path: path, problem: .cannotOpen(reason: String(cString: strerror(errno))))
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw GGUFError(path: path, problem: .cannotOpen(reason: String(cString: strerror(errno))))
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw GGUFError(path: path, problem: .cannotOpen(reason: "not a regular file"))
+        }
+        let size = Int(status.st_size)
+        guard size > 0 else { throw GGUFError(path: path, problem: .emptyFile) }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw GGUFError(path: path, problem: .cannotOpen(reason: String(cString: strerror(errno))))
+        }
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+    }
+}

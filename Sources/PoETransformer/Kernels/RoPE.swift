@@ -1,0 +1,44 @@
+import Foundation
+
+/// Rotary position embedding for one RoPE variant (base, scale, style, rotated dimensions).
+struct RotaryEmbedding: Sendable {
+    let dimensions: Int
+    let base: Float
+    let scale: Float
+    let style: TransformerConfig.RoPEStyle
+    /// llama.cpp's optional `rope_freqs` tensor: each frequency i is divided by `frequencyFactors[i]`.
+    let frequencyFactors: [Float]?
+
+    /// Writes the (cos, sin) of every rotated pair at `position` into `table` (`dimensions` floats).
+    ///
+    /// The angle of pair i is `position · scale · base^(−2i/dimensions)`, with the powers formed by
+    /// repeated multiplication in Float exactly as llama.cpp forms them, so that far-out positions
+    /// rotate by the same angles as there.
+    func angles(position: Int, into table: UnsafeMutablePointer<Float>) {
+        let step = pow(base, -2 / Float(dimensions))
+        var theta = Float(position)
+        for i in 0 ..< dimensions / 2 {
+            let factor = frequencyFactors?[i] ?? 1
+            let angle = scale * (theta / factor)
+            table[2 * i] = cos(angle)
+            table[2 * i + 1] = sin(angle)
+            theta *= step
+        }
+    }
+
+    /// Rotates `heads` consecutive head vectors of length `headLength` using a table from `angles`.
+    func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, headLength: Int, table: UnsafePointer<Float>) {
+        let half = dimensions / 2
+        for h in 0 ..< heads {
+            let v = x + h * headLength
+            for i in 0 ..< half {
+                let c = table[2 * i], s = table[2 * i + 1]
+                // adjacentPairs rotates (v[2i], v[2i+1]); halves rotates (v[i], v[i + half]).
+                let (j, k) = style == .adjacentPairs ? (2 * i, 2 * i + 1) : (i, i + half)
+                let a = v[j], b = v[k]
+                v[j] = a * c - b * s
+                v[k] = a * s + b * c
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import PoE
+
+/// A decoder-only transformer (`llama` or `gemma3`) loaded from a GGUF file.
+///
+/// Immutable after loading, so one instance serves any number of sessions on any threads.
+public final class Transformer: LanguageModel {
+    public let file: GGUFFile
+    public let config: TransformerConfig
+    public let vocabulary: Vocabulary
+    let weights: TransformerWeights
+    /// The distinct RoPE variants, and which one each layer uses (Gemma 3 has a local and a global one).
+    let rotaryEmbeddings: [RotaryEmbedding]
+    let layerRotation: [Int]
+
+    public var contextLength: Int { config.contextLength }
+
+    /// Loads the model at `path`; every weight is dequantized to Float here.
+    public convenience init(path: String) throws {
+        try self.init(file: GGUFFile(path: path))
+    }
+
+    public init(file: GGUFFile) throws(ModelLoadError) {
+        self.file = file
+        do throws(ModelLoadError.Problem) {
+            do {
+                vocabulary = try Vocabulary(gguf: file.metadata)
+            } catch {
+                throw .metadata(error)
+            }
+            config = try TransformerConfig(metadata: file.metadata, vocabularySize: vocabulary.count)
+            weights = try TransformerWeights(file: file, config: config)
+        } catch {
+            throw ModelLoadError(path: file.path, problem: error)
+        }
+        var variants: [RotaryEmbedding] = []
+        var layerRotation: [Int] = []
+        for layer in config.layers {
+            let rope = RotaryEmbedding(
+                dimensions: config.ropeDimensions, base: layer.ropeBase, scale: layer.ropeScale,
+                style: config.ropeStyle, frequencyFactors: weights.ropeFrequencyFactors)
+            if let index = variants.firstIndex(where: { $0.base == rope.base && $0.scale == rope.scale }) {
+                layerRotation.append(index)
+            } else {
+                layerRotation.append(variants.count)
+                variants.append(rope)
+            }
+        }
+        rotaryEmbeddings = variants
+        self.layerRotation = layerRotation
+    }
+
+    public func makeSession(capacity: Int? = nil) throws -> TransformerSession {
+        let capacity = capacity ?? config.contextLength
+        guard capacity > 0 else { throw LanguageModelError.contextFull(needed: 1, capacity: capacity) }
+        return TransformerSession(model: self, capacity: capacity)
+    }
+}

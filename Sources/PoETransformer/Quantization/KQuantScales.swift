@@ -1,0 +1,12 @@
+/// The 6-bit scale and minimum of sub-block `j` (0..<8) of a Q4_K or Q5_K block, packed in 12 bytes:
+/// bytes 0-3 hold the low 6 bits of scales 0-3 (top 2 bits: high bits of scales 4-7), bytes 4-7 the same
+/// for minimums, bytes 8-11 the low nibbles of scales 4-7 (low) and minimums 4-7 (high).
+@inline(__always)
+func kQuantScaleMin(_ j: Int, _ scales: UnsafeRawPointer) -> (scale: UInt8, min: UInt8) {
+    if j < 4 {
+        return (scales.byte(at: j) & 63, scales.byte(at: j + 4) & 63)
+    }
+    let scale = (scales.byte(at: j + 4) & 0x0F) | ((scales.byte(at: j - 4) >> 6) << 4)
+    let min = (scales.byte(at: j + 4) >> 4) | ((scales.byte(at: j) >> 6) << 4)
+    return (scale, min)
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Poe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "poe",
+        abstract: "Product-of-experts decoding with language models.",
+        subcommands: [ModelsCommand.self, InspectCommand.self, LogitsCommand.self]
+    )
+}

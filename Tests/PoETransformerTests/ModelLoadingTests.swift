@@ -1,0 +1,109 @@
+import Foundation
+import PoE
+import PoETransformer
+import Testing
+
+/// A file that parses but is not a model we can run gives a `ModelLoadError` naming the problem.
+@Suite struct ModelLoadingTests {
+    func problem(_ writer: GGUFWriter) throws -> ModelLoadError.Problem? {
+        let path = try writer.write()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try GGUFFile(path: path)
+        do {
+            _ = try Transformer(file: file)
+            return nil
+        } catch {
+            #expect(error.path == path)
+            return error.problem
+        }
+    }
+
+    @Test func tinyModelsLoad() throws {
+        for architecture in TransformerConfig.Architecture.allCases {
+            var tiny = TinyModel()
+            tiny.architecture = architecture.rawValue
+            #expect(try problem(tiny.writer()) == nil, "\(architecture)")
+        }
+    }
+
+    @Test func unknownArchitecture() throws {
+        var writer = TinyModel().writer()
+        writer.metadata[0] = ("general.architecture", .string("mamba"))
+        #expect(try problem(writer) == .unsupportedArchitecture("mamba"))
+    }
+
+    @Test func missingRequiredKey() throws {
+        var writer = TinyModel().writer()
+        writer.metadata.removeAll { $0.key == "llama.block_count" }
+        #expect(try problem(writer) == .metadata(.missingKey("llama.block_count")))
+        writer = TinyModel().writer()
+        writer.metadata.removeAll { $0.key == "tokenizer.ggml.tokens" }
+        #expect(try problem(writer) == .metadata(.missingKey("tokenizer.ggml.tokens")))
+    }
+
+    @Test func wrongKeyType() throws {
+        var writer = TinyModel().writer()
+        writer.metadata.removeAll { $0.key == "llama.embedding_length" }
+        writer.metadata.append(("llama.embedding_length", .string("eight")))
+        #expect(try problem(writer) == .metadata(.wrongType(key: "llama.embedding_length", expected: "an integer", found: .string)))
+    }
+
+    @Test func impossibleHyperparameters() throws {
+        var writer = TinyModel().writer()
+        writer.metadata.removeAll { $0.key == "llama.attention.head_count_kv" }
+        writer.metadata.append(("llama.attention.head_count_kv", .uint32(3)))
+        guard case .invalidHyperparameter(key: "llama.attention.head_count_kv", _, _)? = try problem(writer) else {
+            Issue.record("expected invalidHyperparameter")
+            return
+        }
+        writer = TinyModel().writer()
+        writer.metadata.removeAll { $0.key == "llama.block_count" }
+        writer.metadata.append(("llama.block_count", .int32(-1)))
+        guard case .invalidHyperparameter(key: "llama.block_count", _, _)? = try problem(writer) else {
+            Issue.record("expected invalidHyperparameter")
+            return
+        }
+    }
+
+    @Test func missingTensor() throws {
+        var writer = TinyModel().writer()
+        writer.tensors.removeAll { $0.name == "blk.1.ffn_up.weight" }
+        #expect(try problem(writer) == .missingTensor("blk.1.ffn_up.weight"))
+    }
+
+    @Test func wrongTensorShape() throws {
+        var writer = TinyModel().writer()
+        let index = try #require(writer.tensors.firstIndex { $0.name == "blk.0.attn_q.weight" })
+        writer.tensors[index].shape = [16, 4]
+        #expect(try problem(writer) == .wrongShape(tensor: "blk.0.attn_q.weight", expected: [8, 8], found: [16, 4]))
+    }
+
+    @Test func unsupportedTensorType() throws {
+        // A Q2_K token embedding needs rows of whole 256-value blocks, so the model is 256 wide here.
+        var writer = TinyModel().writer()
+        writer.tensors[0] = .init(name: "token_embd.weight", type: .q2_K, shape: [256, 12], data: [UInt8](repeating: 0, count: 84 * 12))
+        writer.metadata.removeAll { $0.key == "llama.embedding_length" }
+        writer.metadata.append(("llama.embedding_length", .uint32(256)))
+        #expect(try problem(writer) == .unsupportedTensorType(UnsupportedTensorType(tensor: "token_embd.weight", type: .q2_K)))
+    }
+
+    @Test func unsupportedRoPEScaling() throws {
+        var writer = TinyModel().writer()
+        writer.metadata.append(("llama.rope.scaling.type", .string("yarn")))
+        #expect(try problem(writer) == .unsupported(feature: "RoPE scaling 'yarn' ('llama.rope.scaling.type')"))
+    }
+
+    @Test func gemmaLayerPattern() throws {
+        var tiny = TinyModel()
+        tiny.architecture = "gemma3"
+        tiny.layers = 7
+        let config = try tiny.load().config
+        #expect(config.layers.map { $0.window != nil } == [true, true, true, true, true, false, true])
+        #expect(config.layers.map(\.ropeBase) == [10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000])
+        let gemma = try RealModels.named("gemma-3-270m").config
+        #expect(gemma.layers.filter { $0.window == nil }.count == 3)
+        #expect(gemma.layers[5] == .init(ropeBase: 1_000_000, ropeScale: 1, window: nil))
+        #expect(gemma.layers[0] == .init(ropeBase: 10_000, ropeScale: 1, window: 512))
+        #expect(gemma.attentionScale == 1 / 16)
+    }
+}

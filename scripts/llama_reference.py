@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Write the fixtures swift-poe's tests compare against, computed by llama.cpp and gguf-py.
+
+This script is the only source of the numbers in Tests/*/Fixtures. It needs llama-cpp-python (which
+builds llama.cpp from PyPI) and gguf (gguf-py):
+
+    python3 -m pip install llama-cpp-python==0.3.36 gguf==0.19.0 numpy
+    python3 scripts/llama_reference.py all
+
+Models are located with the project's own command (`poe models path NAME`), so they are the same
+files the tests load.
+
+Fixtures written:
+  Fixtures/dequantization.json        rows of real tensors and synthetic blocks, dequantized by gguf-py
+  Fixtures/<model>/vocabulary.json    special ids and the end-of-generation set, from llama.cpp
+  Fixtures/<model>/logits.json        top-k logits and logsumexp per position, from llama.cpp
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "Tests" / "PoETransformerTests" / "Fixtures"
+SHARED = ROOT.parent / "shared" / "data"
+MODELS = ["gemma-3-270m", "smollm2-135m-instruct"]
+
+# Logits fixtures: how many of the largest logits to keep per position, and the length of the long sequence
+# (longer than twice Gemma 3's 512-token sliding window, so local layers really slide).
+TOP_K = 64
+LONG_TOKENS = {"gemma-3-270m": 1200, "smollm2-135m-instruct": 800}
+
+
+def model_path(name):
+    poe = os.environ.get("POE")
+    command = [poe] if poe else ["swift", "run", "-c", "release", "--package-path", str(ROOT), "poe"]
+    result = subprocess.run(command + ["models", "path", name], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"cannot locate {name}: {result.stderr.strip()}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def load_llama(path, n_ctx=4096):
+    from llama_cpp import Llama
+
+    return Llama(model_path=path, n_ctx=n_ctx, n_batch=512, logits_all=True, verbose=False, seed=0)
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_json(path, value):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(value, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
+
+
+def f32(values):
+    """Float32 values written as the float64 of the same value, so they read back exactly."""
+    return [float(v) for v in np.asarray(values, dtype=np.float32)]
+
+
+# --- dequantization -------------------------------------------------------------------------------
+
+# Byte offsets of each block's f16 scale fields; synthetic blocks put finite halves there.
+HALF_FIELDS = {
+    "Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q8_0": [0],
+    "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208],
+}
+SYNTHETIC_TYPES = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
+
+
+def synthetic_blocks(type_name, rng, blocks=8):
+    from gguf import GGMLQuantizationType, GGML_QUANT_SIZES
+    from gguf.quants import dequantize
+
+    qtype = GGMLQuantizationType[type_name]
+    block_elements, block_bytes = GGML_QUANT_SIZES[qtype]
+    if type_name == "F32":
+        raw = rng.standard_normal(blocks * 32).astype("<f4").view(np.uint8)
+        values = raw.view("<f4")
+    elif type_name in ("F16", "BF16"):
+        bits = rng.integers(0, 1 << 16, size=blocks * 32, dtype=np.uint16)
+        exponent_all_ones = (bits & 0x7C00) == 0x7C00 if type_name == "F16" else (bits & 0x7F80) == 0x7F80
+        bits[exponent_all_ones] ^= 0x4000  # no infinities or NaNs
+        raw = bits.astype("<u2").view(np.uint8)
+        values = raw.view("<f2").astype(np.float32) if type_name == "F16" else (bits.astype(np.uint32) << 16).view(np.float32)
+    else:
+        raw = rng.integers(0, 256, size=(blocks, block_bytes), dtype=np.uint8)
+        for offset in HALF_FIELDS[type_name]:
+            halves = (rng.standard_normal(blocks) * 0.05).astype("<f2")
+            raw[:, offset:offset + 2] = halves.view(np.uint8).reshape(blocks, 2)
+        raw = raw.reshape(-1)
+        values = dequantize(raw, qtype).reshape(-1)
+    return {"type": type_name, "bytes": raw.tobytes().hex(), "values": f32(values)}
+
+
+def real_rows(model, path, rng):
+    """For each tensor type in the file: two tensors, two rows each, the first 256 values of each row."""
+    from gguf import GGUFReader
+    from gguf.quants import dequantize
+
+    reader = GGUFReader(path)
+    by_type = {}
+    for tensor in reader.tensors:
+        by_type.setdefault(tensor.tensor_type.name, []).append(tensor)
+    rows = []
+    for type_name, tensors in sorted(by_type.items()):
+        for tensor in [tensors[0], tensors[-1]][: len(tensors)]:
+            row_count = int(np.prod(tensor.shape[1:]))
+            data = tensor.data.reshape(row_count, -1)
+            for row in sorted({0, int(rng.integers(0, row_count))}):
+                values = dequantize(np.ascontiguousarray(data[row]).reshape(-1).view(np.uint8), tensor.tensor_type).reshape(-1)
+                rows.append({
+                    "model": model, "tensor": tensor.name, "type": type_name, "row": row,
+                    "values": f32(values[:256]),
+                })
+    return rows
+
+
+def make_dequantization(paths):
+    rng = np.random.default_rng(20241121)
+    fixture = {
+        "generator": "scripts/llama_reference.py dequant (gguf-py)",
+        "synthetic": [synthetic_blocks(t, rng) for t in SYNTHETIC_TYPES],
+        "rows": [row for model in MODELS for row in real_rows(model, paths[model], rng)],
+    }
+    write_json(FIXTURES / "dequantization.json", fixture)
+
+
+# --- vocabulary -----------------------------------------------------------------------------------
+
+def make_vocabulary(model, llm):
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+    n = llama_cpp.llama_vocab_n_tokens(vocab)
+
+    def special(token):
+        return None if token < 0 else int(token)
+
+    fixture = {
+        "generator": f"scripts/llama_reference.py vocab (llama-cpp-python {llama_cpp.__version__})",
+        "size": n,
+        "bos": special(llama_cpp.llama_vocab_bos(vocab)),
+        "eos": special(llama_cpp.llama_vocab_eos(vocab)),
+        "end_of_generation": [i for i in range(n) if llama_cpp.llama_vocab_is_eog(vocab, i)],
+        "add_bos": bool(llama_cpp.llama_vocab_get_add_bos(vocab)),
+        "context_length": llm._model.n_ctx_train(),
+    }
+    write_json(FIXTURES / model / "vocabulary.json", fixture)
+
+
+# --- logits ---------------------------------------------------------------------------------------
+
+def sequences(model, llm):
+    """(name, ids) pairs: a Tulu prompt, a reference answer, mixed scripts, no BOS, and a long text."""
+    val = read_jsonl(SHARED / "hewitt-val.jsonl")
+    corpus = json.load(open(SHARED / "tokenizer-corpus.json", encoding="utf-8"))
+
+    def ids(text, bos=True):
+        return llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False)
+
+    long_text = "\n\n".join(item["reference"] for item in val)
+    long_ids = ids(long_text)[: LONG_TOKENS[model]]
+    assert len(long_ids) == LONG_TOKENS[model], "the references are too short for the long sequence"
+    return [
+        ("tulu-prompt", ids(f"<|user|>\n{val[0]['instruction']}\n<|assistant|>\n")),
+        ("reference", ids(val[1]["reference"])),
+        ("mixed-scripts", ids(max(corpus, key=len))),
+        ("no-bos", ids("The capital of France is Paris. The capital of Germany is", bos=False)),
+        ("long", long_ids),
+    ]
+
+
+def sampled_positions(n):
+    """Every position of a short sequence; for a long one the first 64, every 4th after, and the last 16."""
+    if n <= 128:
+        return list(range(n))
+    return sorted(set(range(64)) | set(range(64, n, 4)) | set(range(n - 16, n)))
+
+
+def make_logits(model, llm):
+    import llama_cpp
+
+    entries = []
+    for name, ids in sequences(model, llm):
+        llm.reset()
+        llm.eval(ids)
+        scores = np.array(llm.scores[: len(ids)], dtype=np.float64)
+        positions = sampled_positions(len(ids))
+        top_ids, top_logits, lse = [], [], []
+        for p in positions:
+            row = scores[p]
+            order = np.argsort(-row, kind="stable")[:TOP_K]
+            top_ids.append([int(i) for i in order])
+            top_logits.append([round(float(row[i]), 4) for i in order])
+            m = row.max()
+            lse.append(round(float(m + np.log(np.exp(row - m).sum())), 5))
+        entries.append({
+            "name": name, "ids": [int(i) for i in ids], "positions": positions,
+            "logsumexp": lse, "top_ids": top_ids, "top_logits": top_logits,
+        })
+        print(f"  {model} {name}: {len(ids)} tokens, {len(positions)} positions")
+    fixture = {
+        "generator": f"scripts/llama_reference.py logits (llama-cpp-python {llama_cpp.__version__})",
+        "model": model,
+        "top_k": TOP_K,
+        "sequences": entries,
+    }
+    write_json(FIXTURES / model / "logits.json", fixture)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits"])
+    args = parser.parse_args()
+    paths = {model: model_path(model) for model in MODELS}
+    if args.what in ("all", "dequant"):
+        make_dequantization(paths)
+    if args.what in ("all", "vocab", "logits"):
+        for model in MODELS:
+            llm = load_llama(paths[model])
+            if args.what in ("all", "vocab"):
+                make_vocabulary(model, llm)
+            if args.what in ("all", "logits"):
+                make_logits(model, llm)
+            llm.close()
+
+
+if __name__ == "__main__":
+    main()
