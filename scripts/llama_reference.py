@@ -13,7 +13,8 @@ files the tests load.
 Fixtures written:
   Fixtures/dequantization.json        rows of real tensors and synthetic blocks, dequantized by gguf-py
   Fixtures/<model>/vocabulary.json    special ids and the end-of-generation set, from llama.cpp
-  Fixtures/<model>/logits.json        top-k logits and logsumexp per position, from llama.cpp
+  Fixtures/<model>/logits.json        top-k logits and logsumexp per position: llama.cpp (a whole prompt,
+                                      and one token at a time) and an independent float64 forward pass
 """
 
 import argparse
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests" / "PoETransformerTests" / "Fixtures"
 SHARED = ROOT.parent / "shared" / "data"
@@ -32,7 +35,7 @@ MODELS = ["gemma-3-270m", "smollm2-135m-instruct"]
 
 # Logits fixtures: how many of the largest logits to keep per position, and the length of the long sequence
 # (longer than twice Gemma 3's 512-token sliding window, so local layers really slide).
-TOP_K = 64
+TOP_K = 40
 LONG_TOKENS = {"gemma-3-270m": 1200, "smollm2-135m-instruct": 800}
 
 
@@ -183,36 +186,80 @@ def sequences(model, llm):
 
 
 def sampled_positions(n):
-    """Every position of a short sequence; for a long one the first 64, every 4th after, and the last 16."""
+    """Every position of a short sequence; for a long one the first 48, every 6th after, and the last 16."""
     if n <= 128:
         return list(range(n))
-    return sorted(set(range(64)) | set(range(64, n, 4)) | set(range(n - 16, n)))
+    return sorted(set(range(48)) | set(range(48, n, 6)) | set(range(n - 16, n)))
 
 
-def make_logits(model, llm):
+def log_sum_exp(row):
+    m = row.max()
+    return float(m + np.log(np.exp(row - m).sum()))
+
+
+def distribution(rows, positions, ids_per_position=None, digits=4):
+    """Top-k ids and logits (or the logits at given ids), logsumexp and argmax of each sampled row."""
+    top_ids, top_logits, lse, argmax = [], [], [], []
+    for index, p in enumerate(positions):
+        row = rows[p]
+        ids = ids_per_position[index] if ids_per_position else [int(i) for i in np.argsort(-row, kind="stable")[:TOP_K]]
+        top_ids.append(ids)
+        top_logits.append([round(float(row[i]), digits) for i in ids])
+        lse.append(round(log_sum_exp(row), digits + 1))
+        argmax.append(int(np.argmax(row)))
+    return {"top_ids": top_ids, "top_logits": top_logits, "logsumexp": lse, "argmax": argmax}
+
+
+def report_agreement(model, name, positions, exact_rows, prefill, decode):
+    """Prints, over the full vocabulary, how far llama.cpp is from the float64 reference and from itself."""
+    def log_softmax(row):
+        return row - log_sum_exp(row)
+
+    def compare(reference_rows, candidate_rows):
+        kl, same = [], 0
+        for p in positions:
+            ref, cand = log_softmax(reference_rows[p]), log_softmax(candidate_rows[p])
+            kl.append(float((np.exp(ref) * (ref - cand)).sum()))
+            same += int(np.argmax(ref) == np.argmax(cand))
+        return f"mean KL {np.mean(kl):.5f}, top-1 {same}/{len(positions)}"
+
+    print(f"  [{model} {name}] llama.cpp prompt vs float64: {compare(exact_rows, prefill)}")
+    print(f"  [{model} {name}] llama.cpp one token at a time vs llama.cpp prompt: {compare(prefill, decode)}")
+
+
+def make_logits(model, llm, path):
     import llama_cpp
+    from float64_transformer import Float64Transformer
 
+    exact = Float64Transformer(path)
     entries = []
     for name, ids in sequences(model, llm):
+        positions = sampled_positions(len(ids))
+        # llama.cpp, the whole sequence as one prompt (batches of 512).
         llm.reset()
         llm.eval(ids)
-        scores = np.array(llm.scores[: len(ids)], dtype=np.float64)
-        positions = sampled_positions(len(ids))
-        top_ids, top_logits, lse = [], [], []
-        for p in positions:
-            row = scores[p]
-            order = np.argsort(-row, kind="stable")[:TOP_K]
-            top_ids.append([int(i) for i in order])
-            top_logits.append([round(float(row[i]), 4) for i in order])
-            m = row.max()
-            lse.append(round(float(m + np.log(np.exp(row - m).sum())), 5))
+        prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
+        # llama.cpp again, one token per decode step: its own second opinion, as far from the first as
+        # its 8-bit activation rounding makes it.
+        llm.reset()
+        for token in ids:
+            llm.eval([token])
+        decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
+        # The float64 reference, at the sampled positions only (Gemma's logits are 262 144 wide).
+        hidden = exact.hidden_states(ids)
+        exact_rows = dict(zip(positions, exact.logits(hidden[positions])))
+
+        report_agreement(model, name, positions, exact_rows, prefill, decode)
+        reference = distribution(prefill, positions)
         entries.append({
             "name": name, "ids": [int(i) for i in ids], "positions": positions,
-            "logsumexp": lse, "top_ids": top_ids, "top_logits": top_logits,
+            "llama_cpp": reference,
+            "llama_cpp_decode": distribution(decode, positions, ids_per_position=reference["top_ids"]),
+            "float64": distribution(exact_rows, positions, digits=6),
         })
         print(f"  {model} {name}: {len(ids)} tokens, {len(positions)} positions")
     fixture = {
-        "generator": f"scripts/llama_reference.py logits (llama-cpp-python {llama_cpp.__version__})",
+        "generator": f"scripts/llama_reference.py logits (llama-cpp-python {llama_cpp.__version__}, numpy float64)",
         "model": model,
         "top_k": TOP_K,
         "sequences": entries,
@@ -233,7 +280,7 @@ def main():
             if args.what in ("all", "vocab"):
                 make_vocabulary(model, llm)
             if args.what in ("all", "logits"):
-                make_logits(model, llm)
+                make_logits(model, llm, paths[model])
             llm.close()
 
 

@@ -3,112 +3,101 @@ import PoE
 import PoETransformer
 import Testing
 
-/// Our logits against llama.cpp's on the real models (fixtures from scripts/llama_reference.py):
-/// mean KL(llama.cpp ‖ ours) < 0.01 nats and top-1 agreement ≥ 99 %, over all sequences and over the
-/// long one alone (1200 tokens for Gemma 3, more than twice its 512-token window).
+/// Our logits against two references on the real models (fixtures from scripts/llama_reference.py):
+///
+/// - the float64 forward pass, an independent implementation of the exact function: we must match it to
+///   float32 precision everywhere;
+/// - llama.cpp, which rounds activations to 8 bits before each weight product, so its logits carry noise
+///   of its own: the same model given the same tokens one at a time instead of as one prompt moves its
+///   logits by a mean KL of 0.003-0.005 and changes its top token at 2-6 % of positions. We must agree with
+///   llama.cpp within mean KL 0.01 and about as well as llama.cpp agrees with itself. (We never round, so
+///   we differ from it in all of its roundings, where its two paths differ only where roundings flip: our
+///   top-1 agreement with it runs 1-1.5 points under its own.)
 @Suite struct LlamaCppAgreementTests {
     /// Tokens per append: Gemma's 262 144-wide logits are kept to a few hundred rows at a time.
     static let appendSize = ["gemma-3-270m": 300, "smollm2-135m-instruct": 1024]
 
-    @Test(arguments: RealModels.names)
-    func prefillLogitsMatch(model: String) throws {
+    /// Runs every fixture sequence through a fresh session and compares each sampled position.
+    static func compare(model: String) throws -> [(name: String, float64: Agreement, llamaCpp: Agreement, llamaCppSelf: Agreement)] {
         let fixture = try Fixtures.load(LogitsFixture.self, "\(model)/logits.json")
         let transformer = try RealModels.named(model)
-        var total = Agreement()
+        var results: [(String, Agreement, Agreement, Agreement)] = []
         for sequence in fixture.sequences {
-            var agreement = Agreement()
+            var float64 = Agreement(), llamaCpp = Agreement(), llamaCppSelf = Agreement()
             let session = try transformer.makeSession()
-            let step = Self.appendSize[model] ?? 256
-            var start = 0
-            var next = 0  // index into sequence.positions
+            let step = appendSize[model] ?? 256
+            var start = 0, next = 0  // `next` indexes sequence.positions
             while start < sequence.ids.count {
                 let end = min(start + step, sequence.ids.count)
                 let logits = try session.append(Array(sequence.ids[start ..< end]), logits: .all)
                 while next < sequence.positions.count, sequence.positions[next] < end {
-                    agreement.add(ours: logits, row: sequence.positions[next] - start, reference: sequence, index: next)
+                    let ours = LogitRow(matrix: logits, row: sequence.positions[next] - start)
+                    float64.add(reference: sequence.float64, index: next, candidate: ours)
+                    llamaCpp.add(reference: sequence.llama_cpp, index: next, candidate: ours)
+                    llamaCppSelf.add(
+                        reference: sequence.llama_cpp, index: next,
+                        candidate: FixtureRow(distribution: sequence.llama_cpp_decode, index: next))
                     next += 1
                 }
                 start = end
             }
-            print("[agreement] \(model) \(sequence.name): \(sequence.ids.count) tokens, \(agreement)")
-            agreement.expectWithinBounds("\(model) \(sequence.name)")
-            total.merge(agreement)
+            results.append((sequence.name, float64, llamaCpp, llamaCppSelf))
         }
-        print("[agreement] \(model) all sequences: \(total)")
-        total.expectWithinBounds("\(model) all sequences")
+        return results
     }
 
-    /// The single-token decode path: the last 16 positions appended one at a time.
     @Test(arguments: RealModels.names)
-    func decodeLogitsMatch(model: String) throws {
+    func prefillLogits(model: String) throws {
+        let results = try Self.compare(model: model)
+        var float64 = Agreement(), llamaCpp = Agreement(), llamaCppSelf = Agreement()
+        for (name, exact, ours, itself) in results {
+            print("[agreement] \(model) \(name) vs float64: \(exact)")
+            print("[agreement] \(model) \(name) vs llama.cpp: \(ours)")
+            print("[agreement] \(model) \(name) llama.cpp decode vs llama.cpp prompt: \(itself)")
+            Self.expectExact(exact, "\(model) \(name)")
+            float64.merge(exact)
+            llamaCpp.merge(ours)
+            llamaCppSelf.merge(itself)
+            if name == "long" { Self.expectAsCloseAsLlamaCppItself(ours, itself, "\(model) \(name)") }
+        }
+        print("[agreement] \(model) all vs float64: \(float64)")
+        print("[agreement] \(model) all vs llama.cpp: \(llamaCpp)")
+        print("[agreement] \(model) all llama.cpp decode vs llama.cpp prompt: \(llamaCppSelf)")
+        Self.expectAsCloseAsLlamaCppItself(llamaCpp, llamaCppSelf, "\(model) all sequences")
+    }
+
+    /// The single-token decode path: the last 16 positions of a sequence appended one at a time.
+    @Test(arguments: RealModels.names)
+    func decodeLogits(model: String) throws {
         let fixture = try Fixtures.load(LogitsFixture.self, "\(model)/logits.json")
         let sequence = try #require(fixture.sequences.first { $0.name == "reference" })
         let session = try RealModels.named(model).makeSession()
         let tail = sequence.ids.count - 16
         _ = try session.append(Array(sequence.ids[..<tail]), logits: .none)
-        var agreement = Agreement()
+        var exact = Agreement()
         for position in tail ..< sequence.ids.count {
             let logits = try session.append([sequence.ids[position]], logits: .last)
             let index = try #require(sequence.positions.firstIndex(of: position))
-            agreement.add(ours: logits, row: 0, reference: sequence, index: index)
+            exact.add(reference: sequence.float64, index: index, candidate: LogitRow(matrix: logits, row: 0))
         }
-        print("[agreement] \(model) decode: \(agreement)")
-        agreement.expectWithinBounds("\(model) decode")
-    }
-}
-
-/// KL(llama.cpp ‖ ours) per position over llama.cpp's top-k tokens plus one bin for the rest of the
-/// vocabulary (a lower bound of the full KL, tight when the top-k hold most of the mass), and top-1 agreement.
-struct Agreement: CustomStringConvertible {
-    var positions = 0
-    var klSum = 0.0
-    var worstKL = 0.0
-    var topOneAgreements = 0
-    var tailMassSum = 0.0
-
-    var meanKL: Double { klSum / Double(max(positions, 1)) }
-    var topOneRate: Double { Double(topOneAgreements) / Double(max(positions, 1)) }
-
-    mutating func add(ours logits: LogitMatrix, row: Int, reference: LogitsFixture.Sequence, index: Int) {
-        let ids = reference.top_ids[index], referenceLogits = reference.top_logits[index]
-        let referenceLSE = reference.logsumexp[index]
-        let oursLSE = Double(logits.logSumExp(row: row))
-        let ourRow = logits[row]
-        var kl = 0.0, pMass = 0.0, qMass = 0.0
-        for (id, logit) in zip(ids, referenceLogits) {
-            let logP = logit - referenceLSE
-            let logQ = Double(ourRow[ourRow.startIndex + Int(id)]) - oursLSE
-            let p = exp(logP)
-            kl += p * (logP - logQ)
-            pMass += p
-            qMass += exp(logQ)
-        }
-        let pTail = max(0, 1 - pMass), qTail = max(1e-12, 1 - qMass)
-        if pTail > 1e-9 { kl += pTail * log(pTail / qTail) }
-        positions += 1
-        klSum += kl
-        worstKL = max(worstKL, kl)
-        tailMassSum += pTail
-        if logits.argmax(row: row) == ids[0] { topOneAgreements += 1 }
+        print("[agreement] \(model) decode vs float64: \(exact)")
+        Self.expectExact(exact, "\(model) decode")
     }
 
-    mutating func merge(_ other: Agreement) {
-        positions += other.positions
-        klSum += other.klSum
-        worstKL = max(worstKL, other.worstKL)
-        topOneAgreements += other.topOneAgreements
-        tailMassSum += other.tailMassSum
+    /// float32 against float64: log-probabilities within 2e-3 and the same top token everywhere.
+    static func expectExact(_ a: Agreement, _ what: String) {
+        #expect(a.positions > 0, "\(what): nothing compared")
+        #expect(a.meanKL < 1e-6, "\(what): mean KL \(a.meanKL) against float64")
+        #expect(a.worstLogProbabilityError < 2e-3, "\(what): log-probability error \(a.worstLogProbabilityError)")
+        #expect(a.topOneRate == 1, "\(what): top-1 \(a.topOneAgreements)/\(a.positions) against float64")
     }
 
-    func expectWithinBounds(_ what: String) {
-        #expect(positions > 0, "\(what): no positions compared")
-        #expect(meanKL < 0.01, "\(what): mean KL \(meanKL)")
-        #expect(topOneRate >= 0.99, "\(what): top-1 agreement \(topOneRate)")
-    }
-
-    var description: String {
-        let kl = (meanKL * 1e5).rounded() / 1e5, worst = (worstKL * 1e4).rounded() / 1e4
-        let tail = (tailMassSum / Double(max(positions, 1)) * 1e3).rounded() / 1e3
-        return "\(positions) positions, mean KL \(kl), worst KL \(worst), top-1 \(topOneAgreements)/\(positions), mean tail mass \(tail)"
+    /// Mean KL under 0.01, and top-1 agreement and mean KL close to llama.cpp's against itself: within
+    /// 3 points (a proportion near 96 % over 250 positions has a standard error of 1.2 points) and 50 %.
+    static func expectAsCloseAsLlamaCppItself(_ ours: Agreement, _ itself: Agreement, _ what: String) {
+        #expect(ours.positions > 0, "\(what): nothing compared")
+        #expect(ours.meanKL < 0.01, "\(what): mean KL \(ours.meanKL) against llama.cpp")
+        #expect(ours.meanKL <= 1.5 * itself.meanKL, "\(what): mean KL \(ours.meanKL), llama.cpp against itself \(itself.meanKL)")
+        #expect(ours.topOneRate >= itself.topOneRate - 0.03, "\(what): top-1 \(ours.topOneRate), llama.cpp against itself \(itself.topOneRate)")
     }
 }

@@ -104,6 +104,6 @@ import Testing
         #expect(gemma.layers.filter { $0.window == nil }.count == 3)
         #expect(gemma.layers[5] == .init(ropeBase: 1_000_000, ropeScale: 1, window: nil))
         #expect(gemma.layers[0] == .init(ropeBase: 10_000, ropeScale: 1, window: 512))
-        #expect(gemma.attentionScale == 1 / 16)
+        #expect(gemma.attentionScale == 1.0 / 16)
     }
 }

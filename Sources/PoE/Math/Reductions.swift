@@ -1,13 +1,16 @@
 import Foundation
 
 /// `log Σ exp(x)`, computed stably around the maximum.
+///
+/// The sum runs in Double: a vocabulary of 262 144 terms summed in Float loses about 1e-4 of the
+/// normaliser, which shows in every log-probability.
 public func logSumExp(_ x: UnsafeBufferPointer<Float>) -> Float {
     guard var maximum = x.first else { return -.infinity }
     for value in x where value > maximum { maximum = value }
     if maximum == -.infinity { return -.infinity }
-    var sum: Float = 0
-    for value in x { sum += exp(value - maximum) }
-    return maximum + log(sum)
+    var sum: Double = 0
+    for value in x { sum += Double(exp(value - maximum)) }
+    return maximum + Float(log(sum))
 }
 
 /// The `k` largest entries, largest first; among equal values the lower index comes first.

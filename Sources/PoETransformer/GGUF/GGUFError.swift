@@ -37,7 +37,7 @@ public struct GGUFError: Error, Equatable, CustomStringConvertible {
             case .emptyFile:
                 "the file is empty"
             case let .notGGUF(magic):
-                "not a GGUF file: it starts with \(magic.map { String($0, radix: 16) }) instead of the magic 'GGUF'"
+                "not a GGUF file: it starts with bytes \(magic.map(hexByte).joined(separator: " ")) instead of 'GGUF'"
             case let .unsupportedVersion(version):
                 version > 0xFFFF
                     ? "unsupported GGUF version \(version) (a big-endian file? only little-endian versions 2 and 3 are read)"
@@ -73,4 +73,9 @@ public struct GGUFError: Error, Equatable, CustomStringConvertible {
             }
         }
     }
+}
+
+private func hexByte(_ byte: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
 }

@@ -11,13 +11,24 @@ enum Fixtures {
 }
 
 struct LogitsFixture: Decodable {
+    /// A reference's view of the next-token distribution at each sampled position.
+    struct Distribution: Decodable {
+        let top_ids: [[Int32]]
+        let top_logits: [[Double]]
+        let logsumexp: [Double]
+        let argmax: [Int32]
+    }
+
     struct Sequence: Decodable {
         let name: String
         let ids: [Int32]
         let positions: [Int]
-        let logsumexp: [Double]
-        let top_ids: [[Int32]]
-        let top_logits: [[Double]]
+        /// llama.cpp given the whole sequence as a prompt.
+        let llama_cpp: Distribution
+        /// llama.cpp given one token at a time, at the ids of `llama_cpp`'s top-k.
+        let llama_cpp_decode: Distribution
+        /// The float64 numpy forward pass.
+        let float64: Distribution
     }
 
     let model: String

