@@ -217,14 +217,14 @@ def report_agreement(model, name, positions, exact_rows, prefill, decode):
 
     def compare(reference_rows, candidate_rows):
         kl, same = [], 0
-        for p in positions:
+        for p in positions:  # full rows: every vocabulary entry, no top-k binning
             ref, cand = log_softmax(reference_rows[p]), log_softmax(candidate_rows[p])
             kl.append(float((np.exp(ref) * (ref - cand)).sum()))
             same += int(np.argmax(ref) == np.argmax(cand))
         return f"mean KL {np.mean(kl):.5f}, top-1 {same}/{len(positions)}"
 
-    print(f"  [{model} {name}] llama.cpp prompt vs float64: {compare(exact_rows, prefill)}")
-    print(f"  [{model} {name}] llama.cpp one token at a time vs llama.cpp prompt: {compare(prefill, decode)}")
+    print(f"  [{model} {name}] KL(llama.cpp prompt ‖ float64): {compare(prefill, exact_rows)}")
+    print(f"  [{model} {name}] KL(llama.cpp prompt ‖ llama.cpp one token at a time): {compare(prefill, decode)}")
 
 
 def make_logits(model, llm, path):

@@ -57,6 +57,7 @@ import Testing
             let error = abs(Double(value) - reference)
             worst = max(worst, reference == 0 ? error : error / abs(reference))
         }
+        print("[dequantization] \(what): \(values.count) values, worst relative error \(worst)")
         #expect(worst <= 1e-6, "\(what): worst relative error \(worst)")
     }
 }

@@ -76,7 +76,7 @@ import Testing
 
 /// Broken and hostile files: each gives a `GGUFError` naming the problem, never a crash.
 @Suite struct HostileGGUFTests {
-    func problem(_ bytes: [UInt8]) throws -> GGUFError.Problem? {
+    func problem(_ bytes: [UInt8]) throws -> GGUFProblem? {
         let path = try GGUFWriter().write(bytes)
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {

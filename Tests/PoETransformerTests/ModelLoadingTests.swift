@@ -5,7 +5,7 @@ import Testing
 
 /// A file that parses but is not a model we can run gives a `ModelLoadError` naming the problem.
 @Suite struct ModelLoadingTests {
-    func problem(_ writer: GGUFWriter) throws -> ModelLoadError.Problem? {
+    func problem(_ writer: GGUFWriter) throws -> ModelLoadProblem? {
         let path = try writer.write()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try GGUFFile(path: path)
@@ -61,6 +61,17 @@ import Testing
         writer.metadata.append(("llama.block_count", .int32(-1)))
         guard case .invalidHyperparameter(key: "llama.block_count", _, _)? = try problem(writer) else {
             Issue.record("expected invalidHyperparameter")
+            return
+        }
+    }
+
+    @Test(arguments: [("llama.attention.layer_norm_rms_epsilon", Float.nan), ("llama.rope.freq_base", -1)])
+    func nonsenseFloats(key: String, value: Float) throws {
+        var writer = TinyModel().writer()
+        writer.metadata.removeAll { $0.key == key }
+        writer.metadata.append((key, .float32(value)))
+        guard case .invalidHyperparameter(key: key, _, _)? = try problem(writer) else {
+            Issue.record("expected invalidHyperparameter for \(key)")
             return
         }
     }

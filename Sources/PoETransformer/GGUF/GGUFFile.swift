@@ -25,7 +25,7 @@ public final class GGUFFile: Sendable {
     public init(file: MappedFile) throws(GGUFError) {
         self.file = file
         path = file.path
-        do throws(GGUFError.Problem) {
+        do throws(GGUFProblem) {
             var reader = ByteReader(file.bytes)
             let magic = try reader.read(UInt32.self, for: "the magic number")
             guard magic == 0x4655_4747 else {  // "GGUF" read as a little-endian UInt32
@@ -149,7 +149,7 @@ public final class GGUFFile: Sendable {
 
     private static func readValue(
         rawType: UInt32, key: String, depth: Int, from reader: inout ByteReader
-    ) throws(GGUFError.Problem) -> GGUFValue {
+    ) throws(GGUFProblem) -> GGUFValue {
         guard let type = GGUFValueType(rawValue: rawType) else {
             throw .unknownValueType(key: key, rawValue: rawType)
         }

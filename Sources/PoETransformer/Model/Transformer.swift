@@ -21,7 +21,7 @@ public final class Transformer: LanguageModel {
 
     public init(file: GGUFFile) throws(ModelLoadError) {
         self.file = file
-        do throws(ModelLoadError.Problem) {
+        do throws(ModelLoadProblem) {
             do {
                 vocabulary = try Vocabulary(gguf: file.metadata)
             } catch {

@@ -67,12 +67,12 @@ public struct TransformerConfig: Sendable, Equatable {
     public var finalLogitSoftcap: Float?
 
     /// Reads and validates the hyperparameters; `vocabularySize` comes from the tokenizer's token list.
-    public init(metadata: GGUFMetadata, vocabularySize: Int) throws(ModelLoadError.Problem) {
+    public init(metadata: GGUFMetadata, vocabularySize: Int) throws(ModelLoadProblem) {
         do {
             try self.init(reading: metadata, vocabularySize: vocabularySize)
         } catch let error as GGUFMetadataError {
             throw .metadata(error)
-        } catch let problem as ModelLoadError.Problem {
+        } catch let problem as ModelLoadProblem {
             throw problem
         } catch {
             throw .unsupported(feature: "\(error)")  // not reached: only the two types above are thrown
@@ -81,7 +81,7 @@ public struct TransformerConfig: Sendable, Equatable {
 
     private init(reading metadata: GGUFMetadata, vocabularySize: Int) throws {
         let name = try metadata.requireString("general.architecture")
-        guard let architecture = Architecture(rawValue: name) else { throw ModelLoadError.Problem.unsupportedArchitecture(name) }
+        guard let architecture = Architecture(rawValue: name) else { throw ModelLoadProblem.unsupportedArchitecture(name) }
         self.architecture = architecture
         let a = name
         self.vocabularySize = vocabularySize
@@ -92,12 +92,12 @@ public struct TransformerConfig: Sendable, Equatable {
         kvHeadCount = try metadata.contains("\(a).attention.head_count_kv")
             ? Self.perLayer(metadata, "\(a).attention.head_count_kv") : headCount
         guard headCount % kvHeadCount == 0 else {
-            throw ModelLoadError.Problem.invalidHyperparameter(
+            throw ModelLoadProblem.invalidHyperparameter(
                 key: "\(a).attention.head_count_kv", value: "\(kvHeadCount)",
                 requirement: "it must divide the head count \(headCount)")
         }
         guard embeddingLength % headCount == 0 || metadata.contains("\(a).attention.key_length") else {
-            throw ModelLoadError.Problem.invalidHyperparameter(
+            throw ModelLoadProblem.invalidHyperparameter(
                 key: "\(a).attention.head_count", value: "\(headCount)",
                 requirement: "it must divide the embedding length \(embeddingLength) when no key length is given")
         }
@@ -105,13 +105,21 @@ public struct TransformerConfig: Sendable, Equatable {
         valueDimension = try Self.positive(metadata, "\(a).attention.value_length", default: headDimension)
         contextLength = try Self.positive(metadata, "\(a).context_length")
         rmsEpsilon = try metadata.requireFloat("\(a).attention.layer_norm_rms_epsilon")
+        guard rmsEpsilon.isFinite, rmsEpsilon >= 0 else {
+            throw ModelLoadProblem.invalidHyperparameter(
+                key: "\(a).attention.layer_norm_rms_epsilon", value: "\(rmsEpsilon)", requirement: "it must be finite and not negative")
+        }
         ropeDimensions = try Self.positive(metadata, "\(a).rope.dimension_count", default: headDimension)
         guard ropeDimensions <= headDimension, ropeDimensions % 2 == 0 else {
-            throw ModelLoadError.Problem.invalidHyperparameter(
+            throw ModelLoadProblem.invalidHyperparameter(
                 key: "\(a).rope.dimension_count", value: "\(ropeDimensions)",
                 requirement: "it must be even and at most the head length \(headDimension)")
         }
         let ropeBase = try metadata.float("\(a).rope.freq_base") ?? 10_000
+        guard ropeBase.isFinite, ropeBase > 1 else {
+            throw ModelLoadProblem.invalidHyperparameter(
+                key: "\(a).rope.freq_base", value: "\(ropeBase)", requirement: "it must be a finite number above 1")
+        }
         let ropeScale = try Self.ropeScale(metadata, a)
         finalLogitSoftcap = try metadata.float("\(a).final_logit_softcapping").flatMap { $0 > 0 ? $0 : nil }
 
@@ -150,7 +158,7 @@ public struct TransformerConfig: Sendable, Equatable {
     private static func positive(_ metadata: GGUFMetadata, _ key: String, default fallback: Int? = nil) throws -> Int {
         guard let value = try metadata.integer(key) ?? fallback else { throw GGUFMetadataError.missingKey(key) }
         guard value > 0, value < 1 << 31 else {
-            throw ModelLoadError.Problem.invalidHyperparameter(key: key, value: "\(value)", requirement: "it must be a positive 32-bit integer")
+            throw ModelLoadProblem.invalidHyperparameter(key: key, value: "\(value)", requirement: "it must be a positive 32-bit integer")
         }
         return value
     }
@@ -160,10 +168,10 @@ public struct TransformerConfig: Sendable, Equatable {
         if case let .array(_, values)? = metadata[key] {
             let integers = values.compactMap(\.integer)
             guard integers.count == values.count, let first = integers.first, first > 0 else {
-                throw ModelLoadError.Problem.invalidHyperparameter(key: key, value: "an array", requirement: "it must hold positive integers")
+                throw ModelLoadProblem.invalidHyperparameter(key: key, value: "an array", requirement: "it must hold positive integers")
             }
             guard integers.allSatisfy({ $0 == first }) else {
-                throw ModelLoadError.Problem.unsupported(feature: "a different '\(key)' per layer")
+                throw ModelLoadProblem.unsupported(feature: "a different '\(key)' per layer")
             }
             return first
         }
@@ -178,7 +186,7 @@ public struct TransformerConfig: Sendable, Equatable {
         case "none": return 1
         case "linear": return factor > 0 ? 1 / factor : 1
         default:
-            throw ModelLoadError.Problem.unsupported(feature: "RoPE scaling '\(type)' ('\(a).rope.scaling.type')")
+            throw ModelLoadProblem.unsupported(feature: "RoPE scaling '\(type)' ('\(a).rope.scaling.type')")
         }
     }
 }

@@ -10,3 +10,14 @@ func kQuantScaleMin(_ j: Int, _ scales: UnsafeRawPointer) -> (scale: UInt8, min:
     let min = (scales.byte(at: j + 4) >> 4) | ((scales.byte(at: j) >> 6) << 4)
     return (scale, min)
 }
+
+/// The multipliers of sub-blocks `2·pair` and `2·pair + 1` of a Q4_K or Q5_K block:
+/// value = scale · q − offset, with scale = d · scaleₛ and offset = dmin · minₛ.
+@inline(__always)
+func kQuantPairMultipliers(
+    _ pair: Int, d: Float, dmin: Float, scales: UnsafeRawPointer
+) -> (scale0: Float, offset0: Float, scale1: Float, offset1: Float) {
+    let (scale0, min0) = kQuantScaleMin(2 * pair, scales)
+    let (scale1, min1) = kQuantScaleMin(2 * pair + 1, scales)
+    return (d * Float(scale0), dmin * Float(min0), d * Float(scale1), dmin * Float(min1))
+}

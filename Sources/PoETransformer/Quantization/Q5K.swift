@@ -12,10 +12,7 @@ enum Q5K: BlockFormat {
         let qh = block + 16
         let qs = block + 48
         for pair in 0 ..< 4 {
-            let (scale0, min0) = kQuantScaleMin(2 * pair, scales)
-            let (scale1, min1) = kQuantScaleMin(2 * pair + 1, scales)
-            let d0 = d * Float(scale0), m0 = dmin * Float(min0)
-            let d1 = d * Float(scale1), m1 = dmin * Float(min1)
+            let (d0, m0, d1, m1) = kQuantPairMultipliers(pair, d: d, dmin: dmin, scales: scales)
             let bit0: UInt8 = 1 << (2 * pair), bit1: UInt8 = 2 << (2 * pair)
             let out = values + 64 * pair
             for l in 0 ..< 32 {

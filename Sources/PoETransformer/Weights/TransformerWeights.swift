@@ -27,7 +27,7 @@ struct TransformerWeights: Sendable {
     var output: WeightMatrix
     var ropeFrequencyFactors: [Float]?
 
-    init(file: GGUFFile, config c: TransformerConfig) throws(ModelLoadError.Problem) {
+    init(file: GGUFFile, config c: TransformerConfig) throws(ModelLoadProblem) {
         let reader = TensorReader(file: file)
         let d = c.embeddingLength
         tokenEmbedding = try reader.matrix("token_embd.weight", outputs: c.vocabularySize, inputs: d)
@@ -68,16 +68,16 @@ struct TransformerWeights: Sendable {
 struct TensorReader {
     let file: GGUFFile
 
-    func vector(_ name: String, count: Int) throws(ModelLoadError.Problem) -> [Float] {
+    func vector(_ name: String, count: Int) throws(ModelLoadProblem) -> [Float] {
         try values(name, shape: [count])
     }
 
-    func matrix(_ name: String, outputs: Int, inputs: Int) throws(ModelLoadError.Problem) -> WeightMatrix {
+    func matrix(_ name: String, outputs: Int, inputs: Int) throws(ModelLoadProblem) -> WeightMatrix {
         // ggml lists the row length first: a (outputs, inputs) matrix has shape [inputs, outputs].
         WeightMatrix(outputs: outputs, inputs: inputs, values: try values(name, shape: [inputs, outputs]))
     }
 
-    private func values(_ name: String, shape: [Int]) throws(ModelLoadError.Problem) -> [Float] {
+    private func values(_ name: String, shape: [Int]) throws(ModelLoadProblem) -> [Float] {
         guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
         // A trailing dimension of 1 is the same shape (ggml drops them, some writers keep them).
         var found = info.shape
