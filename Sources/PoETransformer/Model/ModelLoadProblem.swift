@@ -2,6 +2,7 @@
 public enum ModelLoadProblem: Error, Equatable, CustomStringConvertible {
     case unsupportedArchitecture(String)
     case metadata(GGUFMetadataError)
+    case tokenizer(TokenizerError)
     case invalidHyperparameter(key: String, value: String, requirement: String)
     case unsupported(feature: String)
     case missingTensor(String)
@@ -13,6 +14,8 @@ public enum ModelLoadProblem: Error, Equatable, CustomStringConvertible {
         case let .unsupportedArchitecture(name):
             "unsupported architecture '\(name)' (supported: \(TransformerConfig.Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
         case let .metadata(error):
+            "\(error)"
+        case let .tokenizer(error):
             "\(error)"
         case let .invalidHyperparameter(key, value, requirement):
             "metadata key '\(key)' is \(value), but \(requirement)"

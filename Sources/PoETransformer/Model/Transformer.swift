@@ -6,13 +6,14 @@ import PoE
 public final class Transformer: LanguageModel {
     public let file: GGUFFile
     public let config: TransformerConfig
-    public let vocabulary: Vocabulary
+    public let tokenizer: GGUFTokenizer
     let weights: TransformerWeights
     /// The distinct RoPE variants, and which one each layer uses (Gemma 3 has a local and a global one).
     let rotaryEmbeddings: [RotaryEmbedding]
     let layerRotation: [Int]
 
     public var contextLength: Int { config.contextLength }
+    public var vocabulary: Vocabulary { tokenizer.vocabulary }
 
     /// Loads the model at `path`; every weight is dequantized to Float here.
     public convenience init(path: String) throws {
@@ -23,11 +24,11 @@ public final class Transformer: LanguageModel {
         self.file = file
         do throws(ModelLoadProblem) {
             do {
-                vocabulary = try Vocabulary(gguf: file.metadata)
+                tokenizer = try GGUFTokenizer(metadata: file.metadata)
             } catch {
-                throw .metadata(error)
+                throw .tokenizer(error)
             }
-            config = try TransformerConfig(metadata: file.metadata, vocabularySize: vocabulary.count)
+            config = try TransformerConfig(metadata: file.metadata, vocabularySize: tokenizer.vocabulary.count)
             weights = try TransformerWeights(file: file, config: config)
         } catch {
             throw ModelLoadError(path: file.path, problem: error)

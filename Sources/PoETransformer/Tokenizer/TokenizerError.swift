@@ -1,0 +1,32 @@
+/// Why a tokenizer could not be built from a file's metadata, or could not encode a text.
+public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    case metadata(GGUFMetadataError)
+    case unsupportedModel(String)
+    case unsupportedPreTokenizer(String)
+    case missingMerges
+    case malformedMerge(index: Int, text: String)
+    case duplicateToken(text: String, first: Int, second: Int)
+    case missingSpecialToken(key: String)
+    case missingByteToken(UInt8)
+
+    public var description: String {
+        switch self {
+        case let .metadata(error):
+            "\(error)"
+        case let .unsupportedModel(name):
+            "tokenizer model '\(name)' is not supported (supported: 'llama' for SentencePiece, 'gpt2' for byte-level BPE)"
+        case let .unsupportedPreTokenizer(name):
+            "pre-tokenizer '\(name)' ('tokenizer.ggml.pre') is not supported (supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
+        case .missingMerges:
+            "the byte-level BPE vocabulary has no merges ('tokenizer.ggml.merges')"
+        case let .malformedMerge(index, text):
+            "merge \(index) ('tokenizer.ggml.merges') is \(text.debugDescription), not two tokens separated by a space"
+        case let .duplicateToken(text, first, second):
+            "tokens \(first) and \(second) have the same text \(text.debugDescription)"
+        case let .missingSpecialToken(key):
+            "'\(key)' is true but the vocabulary has no such token"
+        case let .missingByteToken(byte):
+            "the vocabulary has no token for byte 0x\(String(byte, radix: 16, uppercase: true)) (no '<0xNN>' token and no one-byte token)"
+        }
+    }
+}
