@@ -3,7 +3,7 @@
 SWIFT ?= swift
 POE := .build/release/poe
 
-.PHONY: setup build models test clean
+.PHONY: setup build models test example clean
 
 # OpenBLAS from Debian (the CBLAS module links it); skipped when already installed.
 setup:
@@ -23,5 +23,9 @@ models: build
 test: models
 	$(SWIFT) test -c release
 
+# The main job: the example generator, a base model answering instructions alone and with the paper's rules.
+example: setup
+	$(SWIFT) run -c release --package-path Examples example-generator
+
 clean:
-	rm -rf .build
+	rm -rf .build Examples/.build Benchmarks/.build

@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "PoE", targets: ["PoE"]),
+        .library(name: "PoERules", targets: ["PoERules"]),
         .library(name: "PoETransformer", targets: ["PoETransformer"]),
         .executable(name: "poe", targets: ["poe"]),
     ],
@@ -21,6 +22,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
         .target(name: "PoE"),
+        .target(name: "PoERules", dependencies: ["PoE"]),
         .target(
             name: "PoETransformer",
             dependencies: ["PoE", "CBLAS", .product(name: "HeapModule", package: "swift-collections")]
@@ -28,11 +30,18 @@ let package = Package(
         .executableTarget(
             name: "poe",
             dependencies: [
-                "PoE", "PoETransformer",
+                "PoE", "PoERules", "PoETransformer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PoETests", dependencies: ["PoE"]),
+        // A tiny deterministic model the tests share.
+        .target(name: "PoETestSupport", dependencies: ["PoE"], path: "Tests/PoETestSupport"),
+        .testTarget(name: "PoETests", dependencies: ["PoE", "PoETestSupport"]),
+        .testTarget(
+            name: "PoERulesTests",
+            dependencies: ["PoE", "PoERules", "PoETransformer", "PoETestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "PoETransformerTests",
             dependencies: ["PoE", "PoETransformer"],

@@ -14,6 +14,7 @@ let package = Package(
             name: "poe-benchmarks",
             dependencies: [
                 .product(name: "PoE", package: "swift-poe"),
+                .product(name: "PoERules", package: "swift-poe"),
                 .product(name: "PoETransformer", package: "swift-poe"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -58,19 +58,27 @@ class Float64Transformer:
 
     def hidden_states(self, ids):
         """The final normalized hidden state of every position, (tokens, d)."""
+        return self.forward(ids, Float64Cache(self.layers))
+
+    def forward(self, ids, cache):
+        """Runs new tokens after those in `cache` (which it extends); returns their final hidden states."""
         gemma = self.arch == "gemma3"
-        n = len(ids)
-        positions = np.arange(n, dtype=np.float64)
+        first, n = cache.length, len(ids)
+        positions = np.arange(first, first + n, dtype=np.float64)
         x = self.weight("token_embd.weight")[ids]
         if gemma:
             x = x * np.sqrt(self.d)
-        causal = np.tril(np.ones((n, n), dtype=bool))
+        total = first + n
+        # Query i (at position first + i) sees key j when j <= first + i.
+        causal = np.arange(total)[None, :] <= (first + np.arange(n))[:, None]
         for layer in range(self.layers):
             w = lambda name: self.weight(f"blk.{layer}.{name}.weight")
             # Gemma 3: five sliding-window layers (RoPE base 10 000), then one global layer.
             local = gemma and self.window and layer % 6 < 5
             base = 10000.0 if local else self.rope_base
-            mask = causal & ~np.tril(np.ones((n, n), dtype=bool), -self.window) if local else causal
+            mask = causal
+            if local:
+                mask = causal & (np.arange(total)[None, :] > (first + np.arange(n))[:, None] - self.window)
 
             h = self.rms_norm(x, w("attn_norm"))
             q = (h @ w("attn_q").T).reshape(n, self.heads, self.head_dim)
@@ -79,13 +87,14 @@ class Float64Transformer:
             if gemma:
                 q, k = self.rms_norm(q, w("attn_q_norm")), self.rms_norm(k, w("attn_k_norm"))
             q, k = self.rope(q, positions, base, gemma), self.rope(k, positions, base, gemma)
+            keys, values = cache.extend(layer, k, v)
             attended = np.zeros((n, self.heads, self.head_dim))
             group = self.heads // self.kv_heads
             for head in range(self.heads):
-                scores = q[:, head] @ k[:, head // group].T / np.sqrt(self.head_dim)
+                scores = q[:, head] @ keys[:, head // group].T / np.sqrt(self.head_dim)
                 scores[~mask] = -np.inf
                 scores = np.exp(scores - scores.max(1, keepdims=True))
-                attended[:, head] = (scores / scores.sum(1, keepdims=True)) @ v[:, head // group]
+                attended[:, head] = (scores / scores.sum(1, keepdims=True)) @ values[:, head // group]
             out = attended.reshape(n, -1) @ w("attn_output").T
             x = x + (self.rms_norm(out, w("post_attention_norm")) if gemma else out)
 
@@ -97,8 +106,26 @@ class Float64Transformer:
                 activated = gate / (1 + np.exp(-gate))
             out = (activated * up) @ w("ffn_down").T
             x = x + (self.rms_norm(out, w("post_ffw_norm")) if gemma else out)
+        cache.length = total
         return self.rms_norm(x, self.weight("output_norm.weight"))
 
     def logits(self, hidden):
         output = "output.weight" if "output.weight" in self.tensors else "token_embd.weight"
         return hidden @ self.weight(output).T
+
+
+class Float64Cache:
+    """Keys and values (after RoPE) of every layer for the tokens run so far."""
+
+    def __init__(self, layers):
+        self.length = 0
+        self.keys = [None] * layers
+        self.values = [None] * layers
+
+    def extend(self, layer, k, v):
+        if self.keys[layer] is None:
+            self.keys[layer], self.values[layer] = k, v
+        else:
+            self.keys[layer] = np.concatenate([self.keys[layer], k])
+            self.values[layer] = np.concatenate([self.values[layer], v])
+        return self.keys[layer], self.values[layer]

@@ -14,6 +14,8 @@ Fixtures written:
   Fixtures/dequantization.json        rows of real tensors and synthetic blocks, dequantized by gguf-py
   Fixtures/tokenizer/cases.json       the texts the tokenizer fixtures use
   Fixtures/tokenizer/<name>.json      llama.cpp's ids for each text, and its decoding where that differs
+  Fixtures/generation/<model>.json    greedy generations with the paper's rules, implemented here in numpy over
+                                      llama.cpp's logits, for every Hewitt instruction
   Fixtures/<model>/vocabulary.json    special ids and the end-of-generation set, from llama.cpp
   Fixtures/<model>/logits.json        top-k logits and logsumexp per position: llama.cpp (a whole prompt,
                                       and one token at a time) and an independent float64 forward pass
@@ -51,7 +53,13 @@ CHAT_TEXTS = [
     "<table><tr><td>1</td></tr></table>  indented\n\n\ttabbed   end",
     "<|end|> trailing spaces after a tag <|end|>   x",
 ]
-ALPACA_CASES = 200  # the first AlpacaEval items, instruction and reference, for the two models
+ALPACA_CASES = 200
+# The paper's uniform token changes, by text (the tokens the reference code changes; see PoERules/Presets.swift).
+PAPER_TOKEN_CHANGES = [("<", -4), (" <", -4), ("|", -4), (" I", -5), ("I", -5), ("What", -5), (" We", -3),
+                       (" should", -6), (" -", 1), (" *", 1), ("   ", 1), (" #", 1), (" ##", 1), ("\n", 1), ("!", 1)]
+GENERATION_TOKENS = {"gemma-3-270m": 300, "smollm2-135m-instruct": 200}
+# The float64 and recomputed references are slow (numpy; a whole prompt per step): the first instructions only.
+EXTRA_REFERENCES = 20  # the first AlpacaEval items, instruction and reference, for the two models
 BIG_TEXT_BYTES = 1_000_000
 
 # Logits fixtures: how many of the largest logits to keep per position, and the length of the long sequence
@@ -72,7 +80,7 @@ def model_path(name):
 def load_llama(path, n_ctx=4096):
     from llama_cpp import Llama
 
-    return Llama(model_path=path, n_ctx=n_ctx, n_batch=512, logits_all=True, verbose=False, seed=0)
+    return Llama(model_path=path, n_ctx=n_ctx, n_batch=512, logits_all=True, verbose=False, seed=0, n_threads=2)
 
 
 def read_jsonl(path):
@@ -375,9 +383,104 @@ def make_tokenizers(paths):
         llm.close()
 
 
+# --- generation with the paper's rules ------------------------------------------------------------
+
+def paper_rule_scores(n, sequence, instruction_start, eos, uniform, vocab_size):
+    """The reference's rule logits (open_instruct/combined_model.py, option eos-uniform-diversity):
+    uniform changes; -1.5 once for every distinct id from the instruction on; EOS + 15·n/250 for 0 < n < 250."""
+    scores = np.zeros(vocab_size, dtype=np.float64)
+    for token, value in uniform:
+        scores[token] = value
+    for token in set(sequence[instruction_start:]):
+        scores[token] -= 1.5
+    if 0 < n < 250:
+        scores[eos] += 3 * (5 * n / 250)
+    return scores
+
+
+def generate_with_paper_rules(next_logits, prompt, instruction_start, eos, uniform, vocab_size, is_eog, max_tokens):
+    """Greedy decoding of log_softmax(base) + the reference's rule logits. `next_logits(sequence)` gives the
+    base model's logits after a sequence that grows by one token per call."""
+    sequence, tokens, margins, stop = list(prompt), [], [], "length"
+    while len(tokens) < max_tokens:
+        logits = next_logits(sequence)
+        combined = logits - log_sum_exp(logits) + paper_rule_scores(len(tokens), sequence, instruction_start, eos, uniform, vocab_size)
+        top2 = np.argsort(-combined, kind="stable")[:2]
+        token = int(top2[0])
+        margins.append(round(float(combined[top2[0]] - combined[top2[1]]), 5))
+        tokens.append(token)
+        if is_eog(token):
+            stop = "eos"
+            break
+        sequence.append(token)
+    return {"tokens": tokens, "margins": margins, "stop_reason": stop}
+
+
+def make_generations(model, llm, path):
+    """Three references per instruction, each the same rules over another base: llama.cpp one token at a
+    time (the usual decode path); llama.cpp re-running the whole sequence at every step (a second llama.cpp
+    path, to measure its own noise); and the float64 forward pass (no noise to speak of)."""
+    import llama_cpp
+    from float64_transformer import Float64Cache, Float64Transformer
+
+    vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+    vocab_size = llama_cpp.llama_vocab_n_tokens(vocab)
+    eos = llama_cpp.llama_vocab_eos(vocab)
+    is_eog = lambda token: bool(llama_cpp.llama_vocab_is_eog(vocab, token))
+    uniform, rule_tokens = [], {}
+    for text, value in PAPER_TOKEN_CHANGES:
+        ids = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        assert len(ids) == 1, f"{text!r} is not one token for {model}: {ids}"
+        uniform.append((ids[0], value))
+        rule_tokens[text] = ids[0]
+    exact = Float64Transformer(path)
+    hewitt = read_jsonl(SHARED / "hewitt-val.jsonl")
+    max_tokens = GENERATION_TOKENS[model]
+    generations = []
+    for index, item in enumerate(hewitt):
+        prefix = "<|user|>\n"
+        prompt = llm.tokenize((prefix + item["instruction"] + "\n<|assistant|>\n").encode("utf-8"), add_bos=True, special=False)
+        instruction_start = len(llm.tokenize(prefix.encode("utf-8"), add_bos=True, special=False))
+        run = lambda next_logits: generate_with_paper_rules(
+            next_logits, prompt, instruction_start, eos, uniform, vocab_size, is_eog, max_tokens)
+
+        def llama_decode(sequence):
+            if llm.n_tokens == 0:
+                llm.eval(sequence)
+            else:
+                llm.eval(sequence[llm.n_tokens:])
+            return np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+
+        def llama_recompute(sequence):
+            llm.reset()
+            llm.eval(sequence)
+            return np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+
+        cache = Float64Cache(exact.layers)
+
+        def float64(sequence):
+            hidden = exact.forward(sequence[cache.length:], cache)
+            return exact.logits(hidden[-1:])[0]
+
+        llm.reset()
+        entry = {"instruction": index, "prompt": prompt, "instruction_start": instruction_start, "llama_cpp": run(llama_decode)}
+        if index < EXTRA_REFERENCES:
+            entry["llama_cpp_recompute"] = run(llama_recompute)
+            entry["float64"] = run(float64)
+        generations.append(entry)
+        same = lambda key: "-" if key not in entry else ("same" if entry[key]["tokens"] == entry["llama_cpp"]["tokens"] else "different")
+        print(f"  {model} instruction {index}: {len(entry['llama_cpp']['tokens'])} tokens ({entry['llama_cpp']['stop_reason']}); "
+              f"recomputed {same('llama_cpp_recompute')}; float64 {same('float64')}")
+    write_json(RULES_FIXTURES / "generation" / f"{model}.json", {
+        "generator": f"scripts/llama_reference.py generation (llama-cpp-python {llama_cpp.__version__}, numpy float64, rules in numpy)",
+        "model": model, "template": "tulu", "max_tokens": max_tokens, "eos": eos, "rule_tokens": rule_tokens,
+        "generations": generations,
+    })
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits", "tokenizer"])
+    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits", "tokenizer", "generation"])
     args = parser.parse_args()
     names = MODELS + (VOCABULARIES if args.what in ("all", "tokenizer") else [])
     paths = {name: model_path(name) for name in names}
@@ -385,13 +488,15 @@ def main():
         make_dequantization(paths)
     if args.what in ("all", "tokenizer"):
         make_tokenizers(paths)
-    if args.what in ("all", "vocab", "logits"):
+    if args.what in ("all", "vocab", "logits", "generation"):
         for model in MODELS:
             llm = load_llama(paths[model])
             if args.what in ("all", "vocab"):
                 make_vocabulary(model, llm)
             if args.what in ("all", "logits"):
                 make_logits(model, llm, paths[model])
+            if args.what in ("all", "generation"):
+                make_generations(model, llm, paths[model])
             llm.close()
 
 

@@ -5,6 +5,6 @@ struct Poe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "poe",
         abstract: "Product-of-experts decoding with language models.",
-        subcommands: [ModelsCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self]
+        subcommands: [GenerateCommand.self, ModelsCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self]
     )
 }

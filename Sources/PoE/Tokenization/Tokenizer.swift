@@ -1,14 +1,39 @@
+/// A stretch of a prompt, and whether special tokens written in it are recognised.
+public struct TextSegment: Sendable, Equatable {
+    public var text: String
+    public var parseSpecial: Bool
+
+    public init(_ text: String, parseSpecial: Bool) {
+        self.text = text
+        self.parseSpecial = parseSpecial
+    }
+}
+
+/// Ids of a segmented text, and which ids came from which segment.
+public struct SegmentedTokens: Sendable, Equatable {
+    public var ids: [TokenID]
+    /// `ids[segmentRanges[i]]` are segment i's tokens (BOS and EOS belong to none).
+    public var segmentRanges: [Range<Int>]
+
+    public init(ids: [TokenID], segmentRanges: [Range<Int>]) {
+        self.ids = ids
+        self.segmentRanges = segmentRanges
+    }
+}
+
 /// Text to token ids and back, exactly as the model's own tokenizer does it.
 public protocol Tokenizer: Sendable {
     var vocabulary: Vocabulary { get }
 
-    /// The ids of `text`.
-    ///
-    /// - Parameters:
-    ///   - addSpecial: put BOS (and EOS) around the ids where the vocabulary asks for them.
-    ///   - parseSpecial: recognise control tokens written in the text (`<start_of_turn>`, `<|im_end|>`). Off,
-    ///     such text is tokenized as plain characters, so user text can never forge a control token.
-    func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) throws -> [TokenID]
+    /// The ids of the segments' text, tokenized as one text, except that special tokens are recognised
+    /// only in segments that ask for it and every segment starts a new token. (A prompt template parses
+    /// its markup and never the user's text.)
+    func encode(segments: [TextSegment], addSpecial: Bool) throws -> SegmentedTokens
+
+    // encode(_:addSpecial:parseSpecial:), in the extension below, is one segment: `addSpecial` puts BOS
+    // (and EOS) around the ids where the vocabulary asks for them; `parseSpecial` recognises control
+    // tokens written in the text (`<start_of_turn>`, `<|im_end|>`). Without it such text is tokenized as
+    // plain characters, so user text can never forge a control token.
 
     /// The text of `ids` as UTF-8 bytes (which may end inside a character). Control tokens are rendered
     /// only with `renderSpecial`.
@@ -20,6 +45,10 @@ public protocol Tokenizer: Sendable {
 }
 
 extension Tokenizer {
+    public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) throws -> [TokenID] {
+        try encode(segments: [TextSegment(text, parseSpecial: parseSpecial)], addSpecial: addSpecial).ids
+    }
+
     /// The text of `ids`; bytes that do not form valid UTF-8 become U+FFFD.
     public func decode(_ ids: [TokenID], renderSpecial: Bool = false) -> String {
         String(decoding: decodeBytes(ids, renderSpecial: renderSpecial), as: UTF8.self)

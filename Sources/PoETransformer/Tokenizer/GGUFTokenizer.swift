@@ -88,51 +88,52 @@ public final class GGUFTokenizer: Tokenizer {
 
     // MARK: - Encoding
 
-    public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) throws -> [TokenID] {
-        let bytes = Array(text.utf8)
+    public func encode(segments: [TextSegment], addSpecial: Bool) throws -> SegmentedTokens {
         var output: [TokenID] = []
         if addSpecial, vocabulary.addsBOS, let bos = vocabulary.bos { output.append(bos) }
-        let fragments = specials.split(bytes, parseSpecial: parseSpecial)
-        switch model {
-        case let .sentencePiece(spm, addSpacePrefix):
-            // A space goes before the first stretch of text and each one after a special token.
-            var afterSpecial = true
-            for fragment in fragments {
+        var ranges: [Range<Int>] = []
+        // SentencePiece puts a space before the first stretch of text and each one after a special token.
+        var afterSpecial = true
+        for segment in segments {
+            let start = output.count
+            let bytes = Array(segment.text.utf8)
+            for fragment in specials.split(bytes, parseSpecial: segment.parseSpecial) {
                 switch fragment {
                 case let .text(range):
-                    var escaped: [UInt8] = []
-                    escaped.reserveCapacity(range.count + 4)
-                    if addSpacePrefix && afterSpecial { escaped += [0xE2, 0x96, 0x81] }
-                    for byte in bytes[range] {
-                        if byte == 0x20 { escaped += [0xE2, 0x96, 0x81] } else { escaped.append(byte) }  // ' ' -> '▁'
-                    }
-                    try spm.tokenize(escaped, into: &output)
+                    try tokenize(bytes[range], afterSpecial: afterSpecial, into: &output)
                     afterSpecial = false
                 case let .token(id):
                     output.append(id)
                     afterSpecial = true
                 }
             }
-        case let .bytePair(bpe, pre):
-            for fragment in fragments {
-                switch fragment {
-                case let .text(range):
-                    let scalars = Array(String(decoding: bytes[range], as: UTF8.self).unicodeScalars)
-                    let text = ClassifiedText(scalars)
-                    for word in pre.split(text) {
-                        var encoded: [UInt8] = []
-                        for scalar in scalars[word] {
-                            for byte in String(scalar).utf8 { encoded += ByteLevelAlphabet.encoded[Int(byte)] }
-                        }
-                        bpe.tokenize(word: encoded, into: &output)
-                    }
-                case let .token(id):
-                    output.append(id)
-                }
-            }
+            ranges.append(start ..< output.count)
         }
         if addSpecial, vocabulary.addsEOS, let eos = vocabulary.eos { output.append(eos) }
-        return output
+        return SegmentedTokens(ids: output, segmentRanges: ranges)
+    }
+
+    /// Appends the tokens of one stretch of plain text.
+    private func tokenize(_ text: ArraySlice<UInt8>, afterSpecial: Bool, into output: inout [TokenID]) throws {
+        switch model {
+        case let .sentencePiece(spm, addSpacePrefix):
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(text.count + 4)
+            if addSpacePrefix && afterSpecial { escaped += [0xE2, 0x96, 0x81] }
+            for byte in text {
+                if byte == 0x20 { escaped += [0xE2, 0x96, 0x81] } else { escaped.append(byte) }  // ' ' -> '▁'
+            }
+            try spm.tokenize(escaped, into: &output)
+        case let .bytePair(bpe, pre):
+            let scalars = Array(String(decoding: text, as: UTF8.self).unicodeScalars)
+            for word in pre.split(ClassifiedText(scalars)) {
+                var encoded: [UInt8] = []
+                for scalar in scalars[word] {
+                    for byte in String(scalar).utf8 { encoded += ByteLevelAlphabet.encoded[Int(byte)] }
+                }
+                bpe.tokenize(word: encoded, into: &output)
+            }
+        }
     }
 
     // MARK: - Decoding

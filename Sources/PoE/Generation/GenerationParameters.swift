@@ -1,0 +1,70 @@
+/// What a generation produces and when it stops.
+public struct GenerationParameters: Sendable {
+    public var template: PromptTemplate
+    /// Stop after this many response tokens.
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Stop as soon as the response contains one of these; the stop string is not part of the text.
+    public var stopStrings: [String]
+    /// Record a `TraceRecord` for every token.
+    public var trace: Bool
+
+    public init(
+        template: PromptTemplate = .tulu, maxTokens: Int = 256, sampling: SamplingParameters = .greedy,
+        stopStrings: [String] = [], trace: Bool = false
+    ) {
+        self.template = template
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stopStrings = stopStrings
+        self.trace = trace
+    }
+}
+
+/// Why a generation ended.
+public enum StopReason: String, Sendable, Codable {
+    /// The model chose an end-of-generation token (EOS, end of turn, ...).
+    case endOfGeneration = "eos"
+    /// `maxTokens` were generated, or the context is full.
+    case length
+    /// A stop string appeared.
+    case stop
+}
+
+public struct GenerationTimings: Sendable, Codable, Equatable {
+    /// Time to run the prompt through the model.
+    public var promptSeconds: Double
+    /// Time from the first response token to the last.
+    public var generationSeconds: Double
+    public var promptTokensPerSecond: Double
+    public var generationTokensPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case promptSeconds = "prompt_seconds", generationSeconds = "generation_seconds"
+        case promptTokensPerSecond = "prompt_tokens_per_second", generationTokensPerSecond = "generation_tokens_per_second"
+    }
+}
+
+/// A finished generation.
+public struct GenerationResult: Sendable {
+    /// The response text (without the stop string or end-of-generation token).
+    public var text: String
+    /// The response tokens, without the end-of-generation token.
+    public var tokens: [TokenID]
+    /// The end-of-generation token that ended it (with `stopReason` `.endOfGeneration`).
+    public var stopToken: TokenID?
+    public var promptTokens: Int
+    public var stopReason: StopReason
+    public var timings: GenerationTimings
+    /// One record per chosen token (the end-of-generation one included), when asked for.
+    public var trace: [TraceRecord]
+}
+
+/// What a streaming generation reports.
+public enum GenerationEvent: Sendable {
+    /// More response text; it never splits a character, and grows the text in order.
+    case text(String)
+    /// A token was chosen (only with `trace`).
+    case token(TraceRecord)
+    case finished(GenerationResult)
+}

@@ -1,0 +1,72 @@
+import PoE
+
+/// Keeps texts out of the response: any token that would complete a banned text (given the response so
+/// far) gets −∞.
+///
+/// Built from the vocabulary once: the tokens whose text contains a banned text, and for each way of
+/// splitting a banned text into an end of the response and a start of a token, the tokens that start so.
+public struct BannedStrings: Expert {
+    public let strings: [String]
+    private let tokenizer: any Tokenizer
+    private let alwaysBanned: [TokenID]
+    /// For banned text i and split k: the tokens whose text starts with `text[k...]` (bytes).
+    private let completing: [[[TokenID]]]
+
+    public init(_ strings: [String], tokenizer: some Tokenizer) {
+        let banned = strings.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        let vocabulary = tokenizer.vocabulary
+        let pieces = (0 ..< vocabulary.count).map { tokenizer.decodeBytes([TokenID($0)], renderSpecial: false) }
+        var always: Set<TokenID> = []
+        var completing: [[[TokenID]]] = []
+        for text in banned {
+            var byStart = [[TokenID]](repeating: [], count: text.count)
+            for (id, piece) in pieces.enumerated() where !piece.isEmpty {
+                if Self.contains(piece, text) { always.insert(TokenID(id)) }
+                for k in 1 ..< text.count where piece.starts(with: text[k...]) { byStart[k].append(TokenID(id)) }
+            }
+            completing.append(byStart)
+        }
+        self.strings = strings
+        self.tokenizer = tokenizer
+        alwaysBanned = always.sorted()
+        self.completing = completing
+    }
+
+    public var name: String { "bannedStrings" }
+
+    public func start(_ prompt: Prompt) throws -> any ExpertState { State(banned: self) }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        return (0 ... haystack.count - needle.count).contains { haystack[$0 ..< $0 + needle.count].elementsEqual(needle) }
+    }
+
+    final class State: ExpertState {
+        let banned: BannedStrings
+        private let texts: [[UInt8]]
+        /// The end of the response so far, as bytes (as long as the longest banned text).
+        private var tail: [UInt8] = []
+
+        init(banned: BannedStrings) {
+            self.banned = banned
+            texts = banned.strings.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        }
+
+        func scores(_ step: ExpertStep) -> ExpertScores {
+            var ids = Set(banned.alwaysBanned)
+            for (text, byStart) in zip(texts, banned.completing) {
+                for k in 1 ..< text.count where tail.count >= k && tail.suffix(k).elementsEqual(text[..<k]) {
+                    ids.formUnion(byStart[k])
+                }
+            }
+            let sorted = ids.sorted()
+            return .sparse(ids: sorted, values: [Float](repeating: -.infinity, count: sorted.count))
+        }
+
+        func accept(_ token: TokenID) {
+            tail += banned.tokenizer.decodeBytes([token], renderSpecial: false)
+            let longest = texts.map(\.count).max() ?? 0
+            if tail.count > longest { tail.removeFirst(tail.count - longest) }
+        }
+    }
+}

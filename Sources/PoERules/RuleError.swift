@@ -1,0 +1,32 @@
+import PoE
+
+/// Why an expert or a rule set could not be built.
+public enum RuleError: Error, Equatable, CustomStringConvertible {
+    case notOneToken(expert: String, text: String)
+    case tokenOutOfRange(expert: String, id: TokenID, vocabularySize: Int)
+    case noEOSToken
+    case vocabularyMismatch(expert: String, expected: Int, found: Int, firstDifference: Int?)
+    case unknownPreset(String, known: [String])
+    case invalidFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .notOneToken(expert, text):
+            "\(expert): \(text.debugDescription) is not a single token of this model's vocabulary"
+        case let .tokenOutOfRange(expert, id, size):
+            "\(expert): token id \(id) is outside the vocabulary (valid ids are 0..<\(size))"
+        case .noEOSToken:
+            "eosRamp: the model's vocabulary has no EOS token"
+        case let .vocabularyMismatch(expert, expected, found, first):
+            if expected != found {
+                "\(expert): the expert model has \(found) tokens, the base model \(expected); their vocabularies must be equal"
+            } else {
+                "\(expert): the expert model's vocabulary differs from the base model's (first at token \(first ?? 0))"
+            }
+        case let .unknownPreset(name, known):
+            "unknown rule set '\(name)': not a preset (\(known.joined(separator: ", "))) nor a file"
+        case let .invalidFile(path, reason):
+            "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// A problem in a rule-set file, and where: `"experts[1] (eosRamp): 'end' must be greater than 'start'"`.
+struct RuleFileError: Error, CustomStringConvertible {
+    let location: String
+    let message: String
+
+    init(location: String, message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    /// The same for the JSON decoder's own errors (wrong types, malformed JSON).
+    init(_ error: DecodingError) {
+        switch error {
+        case let .typeMismatch(type, context), let .valueNotFound(type, context):
+            location = path(context.codingPath.dropLast())
+            message = "'\(context.codingPath.last?.stringValue ?? "value")' should be \(describe(type))"
+        case let .keyNotFound(key, context):
+            location = path(context.codingPath)
+            message = "the field '\(key.stringValue)' is missing"
+        case let .dataCorrupted(context):
+            location = path(context.codingPath)
+            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+            message = context.codingPath.isEmpty ? "not valid JSON (\(detail))" : detail
+        @unknown default:
+            location = "the file"
+            message = "\(error)"
+        }
+    }
+
+    var description: String { "\(location): \(message)" }
+}
+
+/// A coding key for any field name.
+struct AnyKey: CodingKey {
+    let stringValue: String
+    let intValue: Int?
+    init(_ string: String) { stringValue = string; intValue = nil }
+    init?(stringValue: String) { self.init(stringValue) }
+    init?(intValue: Int) { stringValue = "\(intValue)"; self.intValue = intValue }
+}
+
+/// Where in the file a decoder is, as `experts[1]` or `experts[0].tokens[3]`.
+func location(_ decoder: any Decoder) -> String { path(decoder.codingPath) }
+
+private func path(_ keys: some Collection<any CodingKey>) -> String {
+    guard !keys.isEmpty else { return "the rule set" }
+    return keys.reduce("") { result, key in
+        if let index = key.intValue { return result + "[\(index)]" }
+        return result.isEmpty ? key.stringValue : result + "." + key.stringValue
+    }
+}
+
+private func describe(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: "a text"
+    case is Float.Type, is Double.Type: "a number"
+    case is Int.Type: "a whole number"
+    case is Bool.Type: "true or false"
+    default: "a \(type)"
+    }
+}
+
+func rejectUnknownKeys(_ container: KeyedDecodingContainer<AnyKey>, allowed: [String], decoder: any Decoder, what: String) throws {
+    if let unknown = container.allKeys.first(where: { !allowed.contains($0.stringValue) }) {
+        throw RuleFileError(location: what, message: "unknown field '\(unknown.stringValue)' (allowed: \(allowed.joined(separator: ", ")))")
+    }
+}
+
+/// Typed fields with defaults and range checks, failing with the field's name.
+struct Fields {
+    let container: KeyedDecodingContainer<AnyKey>
+    let location: String
+
+    func float(_ key: String, default fallback: Float?) throws -> Float {
+        guard container.contains(AnyKey(key)) else {
+            if let fallback { return fallback }
+            throw RuleFileError(location: location, message: "the field '\(key)' is missing")
+        }
+        guard let value = try? container.decode(Double.self, forKey: AnyKey(key)), value.isFinite else {
+            throw RuleFileError(location: location, message: "'\(key)' should be a finite number")
+        }
+        return Float(value)
+    }
+
+    func int(_ key: String, default fallback: Int?, minimum: Int) throws -> Int {
+        guard container.contains(AnyKey(key)) else {
+            if let fallback { return fallback }
+            throw RuleFileError(location: location, message: "the field '\(key)' is missing")
+        }
+        guard let value = try? container.decode(Int.self, forKey: AnyKey(key)) else {
+            throw RuleFileError(location: location, message: "'\(key)' should be a whole number")
+        }
+        guard value >= minimum else { throw RuleFileError(location: location, message: "'\(key)' must be \(minimum) or more, not \(value)") }
+        return value
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default fallback: T) throws -> T where T.RawValue == String {
+        guard container.contains(AnyKey(key)) else { return fallback }
+        let allowed = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+        guard let name = try? container.decode(String.self, forKey: AnyKey(key)), let value = T(rawValue: name) else {
+            throw RuleFileError(location: location, message: "'\(key)' must be \(allowed)")
+        }
+        return value
+    }
+
+    func scope(default fallback: RepetitionPenalty.Scope) throws -> RepetitionPenalty.Scope {
+        try container.decodeIfPresent(ScopeCoding.self, forKey: AnyKey("scope"))?.scope ?? fallback
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import PoE
+import PoERules
+import PoETransformer
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a response, with the base model alone or in a product with rule sets.",
+        discussion: """
+            Rule sets are presets (\(RuleSet.presets.map(\.name).joined(separator: ", "))) or JSON files
+            (docs/rules.md); --rules repeats to multiply several. Greedy unless --temperature is above 0.
+            """
+    )
+
+    @OptionGroup var model: ModelOption
+    @Option(name: .customLong("rules"), help: "A preset or a rule-set file; repeat to compose.") var rules: [String] = []
+    @Option(help: "Prompt template: \(PromptTemplate.all.map(\.name).joined(separator: ", ")).") var template = "tulu"
+    @Option(name: .customLong("max-tokens"), help: "Most response tokens.") var maxTokens = 256
+    @Option(help: "0 is greedy.") var temperature: Float = 0
+    @Option(name: .customLong("top-k")) var topK: Int?
+    @Option(name: .customLong("top-p")) var topP: Float?
+    @Option(name: .customLong("min-p")) var minP: Float?
+    @Option(help: "Seed of the sampling generator.") var seed: UInt64 = 0
+    @Option(name: .customLong("stop"), help: "Stop at this text; repeatable.") var stops: [String] = []
+    @Option(help: "Write a JSON line per generated token: why it was chosen.") var trace: String?
+    @Option(help: "Comma-separated rule sets whose responses are printed side by side, e.g. none,paper.") var compare: String?
+    @Flag(help: "Print one JSON object instead of streaming text.") var json = false
+    @Argument(help: "The instruction.") var instruction: String
+
+    func validate() throws {
+        guard PromptTemplate.named(template) != nil else {
+            throw ValidationError("unknown template '\(template)' (one of \(PromptTemplate.all.map(\.name).joined(separator: ", ")))")
+        }
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
+        if let topP, !(0 ... 1).contains(topP) { throw ValidationError("--top-p must be between 0 and 1") }
+        if let minP, !(0 ... 1).contains(minP) { throw ValidationError("--min-p must be between 0 and 1") }
+        if compare != nil, !rules.isEmpty { throw ValidationError("give --rules or --compare, not both") }
+    }
+
+    var parameters: GenerationParameters {
+        GenerationParameters(
+            template: PromptTemplate.named(template) ?? .tulu, maxTokens: maxTokens,
+            sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed),
+            stopStrings: stops, trace: trace != nil)
+    }
+
+    func run() throws {
+        let transformer = try model.load()
+        if let compare {
+            let names = compare.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            let results = try names.map { name in
+                try Generator(model: transformer, product: product([name], for: transformer), parameters: parameters).generate(instruction)
+            }
+            printSideBySide(zip(names, results.map(\.text)).map { ($0, $1) })
+            return
+        }
+        let generator = Generator(model: transformer, product: try product(rules, for: transformer), parameters: parameters)
+        let traceFile = try trace.map(TraceWriter.init(path:))
+        let result = try generator.generate(instruction) { event in
+            switch event {
+            case let .text(text) where !json:
+                FileHandle.standardOutput.write(Data(text.utf8))
+            case let .token(record):
+                traceFile?.write(record)
+            default:
+                break
+            }
+        }
+        if json {
+            print(try jsonLine(GenerationJSON(result)))
+        } else {
+            print()
+        }
+    }
+
+    /// The product of every named rule set, built for this model.
+    func product(_ names: [String], for transformer: Transformer) throws -> ProductOfExperts {
+        let context = RuleBuildContext(tokenizer: transformer.tokenizer) { name in
+            LanguageModelExpert(try Transformer(path: ModelStore().resolve(name) { printError($0) }.path))
+        }
+        let experts = try names.flatMap { try RuleSet.load($0).build(context) }
+        return try ProductOfExperts(experts, vocabulary: transformer.vocabulary)
+    }
+
+    func printSideBySide(_ columns: [(title: String, text: String)]) {
+        let total = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 120
+        let width = max(20, (total - 3 * (columns.count - 1)) / max(columns.count, 1))
+        let wrapped = columns.map { [$0.title, String(repeating: "─", count: width)] + wrap($0.text, width: width) }
+        for row in 0 ..< (wrapped.map(\.count).max() ?? 0) {
+            let cells = wrapped.map { lines in
+                let line = row < lines.count ? lines[row] : ""
+                return line + String(repeating: " ", count: max(0, width - line.count))
+            }
+            print(cells.joined(separator: " │ ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+        }
+    }
+}
+
+/// Text broken into lines of at most `width` characters, at spaces where possible.
+func wrap(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var line = ""
+        for word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
+            var word = Substring(word)
+            while word.count > width {
+                if !line.isEmpty { lines.append(line); line = "" }
+                lines.append(String(word.prefix(width)))
+                word = word.dropFirst(width)
+            }
+            if line.isEmpty {
+                line = String(word)
+            } else if line.count + 1 + word.count <= width {
+                line += " " + word
+            } else {
+                lines.append(line)
+                line = String(word)
+            }
+        }
+        lines.append(line)
+    }
+    return lines
+}
+
+/// `poe generate --json`.
+struct GenerationJSON: Encodable {
+    let text: String
+    let tokens: Int
+    let promptTokens: Int
+    let stopReason: String
+    let timings: GenerationTimings
+
+    init(_ result: GenerationResult) {
+        text = result.text
+        tokens = result.tokens.count
+        promptTokens = result.promptTokens
+        stopReason = result.stopReason.rawValue
+        timings = result.timings
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case text, tokens, timings
+        case promptTokens = "prompt_tokens", stopReason = "stop_reason"
+    }
+}
+
+/// Writes trace records as JSON lines.
+final class TraceWriter {
+    private let handle: FileHandle
+    private let encoder = JSONEncoder()
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw ValidationError("cannot create the trace file \(path)")
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    func write(_ record: TraceRecord) {
+        guard let data = try? encoder.encode(record) else { return }
+        handle.write(data + Data("\n".utf8))
+    }
+
+    deinit { try? handle.close() }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import PoE
+import PoERules
+import PoETestSupport
+import Testing
+
+@Suite struct RuleSetTests {
+    static func file(_ json: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString).json")
+        try Data(json.utf8).write(to: url)
+        return url.path
+    }
+
+    static func error(_ json: String) throws -> String {
+        let path = try file(json)
+        do {
+            _ = try RuleSet.decode(contentsOf: path)
+            return "no error"
+        } catch let error as RuleError {
+            guard case let .invalidFile(errorPath, reason) = error, errorPath == path else { return "\(error)" }
+            return reason
+        }
+    }
+
+    /// Every preset written as a file reads back as itself.
+    @Test(arguments: RuleSet.presets.map(\.name))
+    func presetsRoundTrip(name: String) throws {
+        let preset = try RuleSet.load(name)
+        let path = try Self.file(String(decoding: try JSONEncoder().encode(preset), as: UTF8.self))
+        #expect(try RuleSet.load(path) == preset)
+    }
+
+    @Test func paperPresetIsThePapersThreeRules() throws {
+        let paper = try RuleSet.load("paper")
+        #expect(paper.experts.count == 3 && paper.experts.allSatisfy { $0.weight == 1 })
+        #expect(paper.experts[0].kind == .eosRamp(start: 0, end: 250, peak: 15, afterEnd: .zero))
+        #expect(paper.experts[1].kind == .repetitionPenalty(penalty: 1.5, scope: .instruction, exempt: []))
+        guard case let .tokenBias(tokens, biases, _) = paper.experts[2].kind else { Issue.record("uniform"); return }
+        #expect(tokens.count == 15 && biases.count == 15)
+    }
+
+    @Test func aFileWithEveryKindOfExpert() throws {
+        let path = try Self.file(#"""
+            {"name": "mine", "experts": [
+              {"type": "eosRamp", "weight": 0.5, "start": 10, "end": 100, "peak": 6, "afterEnd": "hold"},
+              {"type": "repetitionPenalty", "penalty": 1, "scope": {"window": 32}, "exempt": [{"text": "\n"}, {"id": 3}]},
+              {"type": "tokenBias", "tokens": [{"text": " I", "bias": -2}, {"id": 5, "bias": 1.5}]},
+              {"type": "startBias"},
+              {"type": "frequencyPresencePenalty", "frequency": 0.2, "presence": 0.1},
+              {"type": "multiplicativeRepetitionPenalty", "penalty": 1.2, "scope": "response"},
+              {"type": "bannedStrings", "strings": ["As an AI"]},
+              {"type": "languageModel", "model": "smollm2-135m-instruct", "weight": -0.5}
+            ]}
+            """#)
+        let rules = try RuleSet.load(path)
+        #expect(rules.name == "mine" && rules.experts.count == 8)
+        #expect(rules.experts[0] == ExpertSpec(.eosRamp(start: 10, end: 100, peak: 6, afterEnd: .hold), weight: 0.5))
+        #expect(rules.experts[1].kind == .repetitionPenalty(penalty: 1, scope: .window(32), exempt: [.text("\n"), .id(3)]))
+        #expect(rules.experts[7] == ExpertSpec(.languageModel(model: "smollm2-135m-instruct"), weight: -0.5))
+    }
+
+    @Test func errorsNameTheField() throws {
+        #expect(try Self.error(#"{"experts": [{"type": "eosRamp", "peek": 3}]}"#)
+            == "experts[0] (eosRamp): unknown field 'peek' (allowed: type, weight, start, end, peak, afterEnd)")
+        #expect(try Self.error(#"{"experts": [{"type": "eosRampp"}]}"#).hasPrefix("experts[0]: unknown type 'eosRampp' (one of bannedStrings, eosRamp,"))
+        #expect(try Self.error(#"{"experts": [{"weight": 1}]}"#).hasPrefix("experts[0]: the field 'type' is missing"))
+        #expect(try Self.error(#"{"experts": [{"type": "eosRamp", "start": 300}]}"#)
+            == "experts[0] (eosRamp): 'end' (250) must be greater than 'start' (300)")
+        #expect(try Self.error(#"{"experts": [{"type": "eosRamp", "start": -1}]}"#) == "experts[0] (eosRamp): 'start' must be 0 or more, not -1")
+        #expect(try Self.error(#"{"experts": [{"type": "eosRamp", "peak": "high"}]}"#) == "experts[0] (eosRamp): 'peak' should be a finite number")
+        #expect(try Self.error(#"{"experts": [{"type": "eosRamp", "afterEnd": "stay"}]}"#) == #"experts[0] (eosRamp): 'afterEnd' must be "zero" or "hold""#)
+        #expect(try Self.error(#"{"experts": [{"type": "repetitionPenalty", "scope": "everything"}]}"#).contains("'everything' is not a scope"))
+        #expect(try Self.error(#"{"experts": [{"type": "tokenBias"}]}"#) == "experts[0] (tokenBias): the field 'tokens' is missing")
+        #expect(try Self.error(#"{"experts": [{"type": "tokenBias", "tokens": [{"text": "a"}]}]}"#) == "experts[0].tokens[0]: the field 'bias' is missing")
+        #expect(try Self.error(#"{"experts": [{"type": "tokenBias", "tokens": [{"text": "a", "id": 3, "bias": 1}]}]}"#) == "experts[0].tokens[0]: give exactly one of 'text' or 'id'")
+        #expect(try Self.error(#"{"name": "x"}"#) == "the rule set: the field 'experts' is missing")
+        #expect(try Self.error(#"{"experts": [}"#).hasPrefix("the rule set: not valid JSON"))
+        #expect(try Self.error(#"{"experts": "all"}"#).contains("'experts' should be"))
+    }
+
+    @Test func unknownPreset() {
+        #expect(throws: RuleError.unknownPreset("papper", known: RuleSet.presets.map(\.name))) { try RuleSet.load("papper") }
+    }
+
+    /// Texts resolve when the expert is built; one that is not a token is an error, or skipped on request.
+    @Test func textsThatAreNotOneToken() throws {
+        let tokenizer = TableModel().tokenizer
+        #expect(throws: RuleError.notOneToken(expert: "tokenBias", text: "ab")) {
+            try TokenBias(strings: [("ab", 1)], tokenizer: tokenizer)
+        }
+        let skipping = try TokenBias(strings: [("ab", 1), ("a", 2)], tokenizer: tokenizer, unresolvable: .skip)
+        #expect(skipping.skipped == ["ab"] && skipping.ids.count == 1)
+        let bad = RuleSet(name: "x", experts: [ExpertSpec(.tokenBias(tokens: [.text("zz")], biases: [1], unresolvable: .error))])
+        #expect(throws: RuleError.notOneToken(expert: "tokenBias", text: "zz")) { try bad.build(RuleBuildContext(tokenizer: tokenizer)) }
+    }
+
+    @Test func outOfRangeIdsAreCaughtWhenTheProductIsBuilt() throws {
+        let model = TableModel()
+        let rules = RuleSet(name: "x", experts: [ExpertSpec(.tokenBias(tokens: [.id(5000)], biases: [1], unresolvable: .error))])
+        let experts = try rules.build(RuleBuildContext(tokenizer: model.tokenizer))
+        #expect(throws: RuleError.tokenOutOfRange(expert: "tokenBias", id: 5000, vocabularySize: model.vocabulary.count)) {
+            try ProductOfExperts(experts, vocabulary: model.vocabulary)
+        }
+    }
+
+    @Test func expertModelWithAnotherVocabulary() throws {
+        let base = TableModel()
+        let bigger = TableModel()
+        let small = TableModel(contextLength: 16)
+        _ = small
+        let expert = LanguageModelExpert(bigger)
+        try expert.check(vocabulary: base.vocabulary)
+        let other = Vocabulary(pieces: ["a", "b"], attributes: [.normal, .normal], bos: nil, eos: nil, endOfGeneration: [], addsBOS: false)
+        #expect(throws: RuleError.vocabularyMismatch(expert: "languageModel", expected: 2, found: base.vocabulary.count, firstDifference: nil)) {
+            try expert.check(vocabulary: other)
+        }
+    }
+}
