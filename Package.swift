@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "PoE", targets: ["PoE"]),
         .library(name: "PoERules", targets: ["PoERules"]),
         .library(name: "PoETransformer", targets: ["PoETransformer"]),
+        .library(name: "PoEBench", targets: ["PoEBench"]),
+        // The C kernels, for benchmarks that time them directly.
+        .library(name: "PoEKernels", targets: ["PoEKernels"]),
         .executable(name: "poe", targets: ["poe"]),
     ],
     dependencies: [
@@ -22,21 +25,26 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
         .target(name: "PoE"),
+        // Dequantization and quantized matrix products in C: AVX2 chosen at run time, a portable fallback.
+        .target(name: "PoEKernels"),
         .target(name: "PoERules", dependencies: ["PoE"]),
+        // Benchmarks of rule sets: metrics, reference likelihood, reports.
+        .target(name: "PoEBench", dependencies: ["PoE", "PoERules"]),
         .target(
             name: "PoETransformer",
-            dependencies: ["PoE", "CBLAS", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["PoE", "CBLAS", "PoEKernels", .product(name: "HeapModule", package: "swift-collections")]
         ),
         .executableTarget(
             name: "poe",
             dependencies: [
-                "PoE", "PoERules", "PoETransformer",
+                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // A tiny deterministic model the tests share.
         .target(name: "PoETestSupport", dependencies: ["PoE"], path: "Tests/PoETestSupport"),
         .testTarget(name: "PoETests", dependencies: ["PoE", "PoETestSupport"]),
+        .testTarget(name: "PoEBenchTests", dependencies: ["PoE", "PoERules", "PoEBench", "PoETestSupport"]),
         .testTarget(
             name: "PoERulesTests",
             dependencies: ["PoE", "PoERules", "PoETransformer", "PoETestSupport"],
@@ -44,7 +52,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PoETransformerTests",
-            dependencies: ["PoE", "PoETransformer"],
+            dependencies: ["PoE", "PoETransformer", "PoEKernels"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "poeTests", dependencies: ["poe", "PoE", "PoETransformer"]),

@@ -16,6 +16,7 @@ let package = Package(
                 .product(name: "PoE", package: "swift-poe"),
                 .product(name: "PoERules", package: "swift-poe"),
                 .product(name: "PoETransformer", package: "swift-poe"),
+                .product(name: "PoEKernels", package: "swift-poe"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/poe-benchmarks"

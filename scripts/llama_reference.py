@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests" / "PoETransformerTests" / "Fixtures"
+RULES_FIXTURES = ROOT / "Tests" / "PoERulesTests" / "Fixtures"
 SHARED = ROOT.parent / "shared" / "data"
 MODELS = ["gemma-3-270m", "smollm2-135m-instruct"]
 # llama.cpp's own tokenizer test vocabularies (vocabulary-only GGUF files), fetched like the models.

@@ -34,6 +34,31 @@ extension RuleSet {
         RuleSet(name: "paper-start", experts: [eosRule, diversityRule, uniformRule, startRule]),
     ]
 
-    /// The paper's leave-one-rule-out ablations.
-    public static let paperAblations = ["paper-no-eos", "paper-no-diversity", "paper-no-uniform"]
+    /// One rule set per expert, each with that expert left out, named `<name>-no-<rule>` (for `paper`:
+    /// exactly the presets `paper-no-eos`, `paper-no-diversity` and `paper-no-uniform`).
+    public func leaveOneOut() -> [RuleSet] {
+        experts.indices.map { i in
+            let rule = experts[i].kind.ruleName
+            let repeats = experts.filter { $0.kind.ruleName == rule }.count > 1
+            var rest = experts
+            rest.remove(at: i)
+            return RuleSet(name: "\(name)-no-\(rule)\(repeats ? "\(i + 1)" : "")", experts: rest)
+        }
+    }
+}
+
+extension ExpertSpec.Kind {
+    /// A short name for the rule, as the paper calls its three.
+    var ruleName: String {
+        switch self {
+        case .eosRamp: "eos"
+        case .repetitionPenalty: "diversity"
+        case .tokenBias: "uniform"
+        case .startBias: "start"
+        case .frequencyPresencePenalty: "frequency-presence"
+        case .multiplicativeRepetitionPenalty: "multiplicative-repetition"
+        case .bannedStrings: "banned"
+        case .languageModel: "model"
+        }
+    }
 }

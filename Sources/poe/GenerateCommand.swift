@@ -78,11 +78,7 @@ struct GenerateCommand: ParsableCommand {
 
     /// The product of every named rule set, built for this model.
     func product(_ names: [String], for transformer: Transformer) throws -> ProductOfExperts {
-        let context = RuleBuildContext(tokenizer: transformer.tokenizer) { name in
-            LanguageModelExpert(try Transformer(path: ModelStore().resolve(name) { printError($0) }.path))
-        }
-        let experts = try names.flatMap { try RuleSet.load($0).build(context) }
-        return try ProductOfExperts(experts, vocabulary: transformer.vocabulary)
+        try PoECommandLine.product(of: names.map(RuleSet.load), for: transformer)
     }
 
     func printSideBySide(_ columns: [(title: String, text: String)]) {

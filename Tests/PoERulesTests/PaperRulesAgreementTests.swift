@@ -5,15 +5,24 @@ import PoETransformer
 import Testing
 
 struct GenerationFixture: Decodable {
+    /// One reference's greedy generation: tokens (the end-of-generation token last when `stop_reason` is
+    /// "eos") and the product's top-2 margin at each step.
+    struct Reference: Decodable {
+        let tokens: [Int32]
+        let margins: [Double]
+        let stop_reason: String
+    }
+
     struct Generation: Decodable {
         let instruction: Int
         let prompt: [Int32]
         let instruction_start: Int
-        /// With the end-of-generation token last when `stop_reason` is "eos".
-        let tokens: [Int32]
-        /// The reference's top-2 margin of the product at each step.
-        let margins: [Double]
-        let stop_reason: String
+        /// Over llama.cpp's logits, one token per decode step.
+        let llama_cpp: Reference
+        /// Over llama.cpp's logits, the whole sequence re-run at each step (first instructions only).
+        let llama_cpp_recompute: Reference?
+        /// Over the float64 forward pass (first instructions only).
+        let float64: Reference?
     }
 
     let model: String
@@ -26,6 +35,26 @@ struct GenerationFixture: Decodable {
         guard let root = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else { throw CocoaError(.fileNoSuchFile) }
         return try JSONDecoder().decode(GenerationFixture.self, from: Data(contentsOf: root.appendingPathComponent("generation/\(model).json")))
     }
+}
+
+/// How one generation compares with a reference: equal to the end (same stop), equal up to the first
+/// step where the reference's margin falls below a threshold, or different before that.
+enum Agreement: Equatable {
+    case full
+    case untilLowMargin(step: Int)
+    case differs(step: Int, margin: Double)
+
+    init(_ ours: [Int32], stop: String, reference: GenerationFixture.Reference, threshold: Double) {
+        let low = reference.margins.firstIndex { $0 < threshold } ?? reference.tokens.count
+        let first = ours.indices.first { $0 < reference.tokens.count && ours[$0] != reference.tokens[$0] } ?? min(ours.count, reference.tokens.count)
+        if low == reference.tokens.count {
+            self = ours == reference.tokens && stop == reference.stop_reason ? .full : .differs(step: first, margin: first < reference.margins.count ? reference.margins[first] : 0)
+        } else {
+            self = first >= low ? .untilLowMargin(step: low) : .differs(step: first, margin: reference.margins[first])
+        }
+    }
+
+    var agrees: Bool { if case .differs = self { false } else { true } }
 }
 
 enum Models {
@@ -56,8 +85,10 @@ enum Models {
         #expect(tokenizer.vocabulary.eos == fixture.eos)
     }
 
+    /// Ours against the float64 reference (tight: up to the first margin under 0.01), and against llama.cpp
+    /// (the bar: up to the first margin under 0.1), next to llama.cpp against itself.
     @Test(arguments: Models.names)
-    func greedyGenerationsMatchTheReference(model: String) throws {
+    func greedyGenerationsMatchTheReferences(model: String) throws {
         let fixture = try GenerationFixture.load(model)
         let transformer = try Models.named(model)
         let experts = try RuleSet.paper.build(RuleBuildContext(tokenizer: transformer.tokenizer))
@@ -65,34 +96,69 @@ enum Models {
             model: transformer, product: try ProductOfExperts(experts, vocabulary: transformer.vocabulary),
             parameters: GenerationParameters(template: .tulu, maxTokens: fixture.max_tokens))
         let instructions = try readHewitt()
-        var full = 0, untilLowMargin = 0
-        var failures: [String] = []
-        for reference in fixture.generations {
+        // Batched (which `batchedGenerationEqualsOneAtATime` shows changes nothing), for speed.
+        var results: [Int: GenerationResult] = [:]
+        try generator.generate(fixture.generations.map { instructions[$0.instruction] }, batchSize: 16) { results[$0] = $1 }
+        var float64: [Agreement] = [], llamaCpp: [Agreement] = [], llamaCppSubset: [Agreement] = [], llamaCppSelf: [Agreement] = []
+        for (index, reference) in fixture.generations.enumerated() {
             let instruction = instructions[reference.instruction]
             let prompt = try PromptTemplate.tulu.prompt(for: instruction, tokenizer: transformer.tokenizer)
             #expect(prompt.tokens == reference.prompt, "\(model) \(reference.instruction): prompt tokens")
             #expect(prompt.instructionStart == reference.instruction_start)
-            let result = try generator.generate(instruction)
+            let result = try #require(results[index])
             let ours = result.tokens + (result.stopToken.map { [$0] } ?? [])
-            let lowStep = reference.margins.firstIndex { $0 < Self.lowMargin } ?? reference.tokens.count
-            if lowStep == reference.tokens.count {
-                if ours == reference.tokens && result.stopReason.rawValue == reference.stop_reason { full += 1 } else {
-                    failures.append("\(reference.instruction): differs at step \(firstDifference(ours, reference.tokens)) of \(reference.tokens.count) (margins \(reference.margins.min() ?? 0) and up)")
-                }
-            } else if Array(ours.prefix(lowStep)) == Array(reference.tokens.prefix(lowStep)) {
-                untilLowMargin += 1
-            } else {
-                let step = firstDifference(ours, reference.tokens)
-                failures.append("\(reference.instruction): differs at step \(step), before the first margin under \(Self.lowMargin) (step \(lowStep)); reference margin there \(reference.margins[step])")
+            let stop = result.stopReason.rawValue
+            let againstLlamaCpp = Agreement(ours, stop: stop, reference: reference.llama_cpp, threshold: 0.1)
+            llamaCpp.append(againstLlamaCpp)
+            if let exact = reference.float64 {
+                let agreement = Agreement(ours, stop: stop, reference: exact, threshold: 0.01)
+                float64.append(agreement)
+                #expect(agreement.agrees, "\(model) instruction \(reference.instruction) against float64: \(agreement)")
+            }
+            if let recompute = reference.llama_cpp_recompute {
+                llamaCppSubset.append(againstLlamaCpp)
+                llamaCppSelf.append(Agreement(recompute.tokens, stop: recompute.stop_reason, reference: reference.llama_cpp, threshold: 0.1))
+            }
+            if !againstLlamaCpp.agrees {
+                print("[paper rules] \(model) instruction \(reference.instruction) against llama.cpp: \(againstLlamaCpp)")
             }
         }
-        print("[paper rules] \(model): \(full) of \(fixture.generations.count) equal to the end, \(untilLowMargin) equal up to the first margin under \(Self.lowMargin), \(failures.count) differ")
-        for failure in failures { print("[paper rules] \(model) instruction \(failure)") }
-        #expect(failures.isEmpty)
+        func summary(_ outcomes: [Agreement]) -> String {
+            let full = outcomes.filter { $0 == .full }.count
+            let agree = outcomes.filter(\.agrees).count
+            return "\(agree)/\(outcomes.count) agree (\(full) to the end, \(agree - full) up to the first low margin)"
+        }
+        print("[paper rules] \(model) ours vs float64 (margin 0.01): \(summary(float64))")
+        print("[paper rules] \(model) ours vs llama.cpp (margin 0.1): \(summary(llamaCpp))")
+        print("[paper rules] \(model) on the first \(llamaCppSubset.count): ours vs llama.cpp \(summary(llamaCppSubset)); llama.cpp recomputed vs llama.cpp \(summary(llamaCppSelf))")
+        #expect(!float64.isEmpty)
+        // llama.cpp's noise moves tokens at margins up to about 0.3 (docs/accuracy.md), so the bar
+        // (margin 0.1) cannot hold everywhere; we must do as well as llama.cpp against itself, within one.
+        #expect(llamaCppSubset.filter(\.agrees).count >= llamaCppSelf.filter(\.agrees).count - 1)
     }
 
-    func firstDifference(_ a: [Int32], _ b: [Int32]) -> Int {
-        a.indices.first { $0 < b.count && a[$0] != b[$0] } ?? min(a.count, b.count)
+    /// Greedy responses with the paper's rules are the same, token for token and with the same stop,
+    /// whether generated one at a time or stepped together in batches (smaller than the instructions, and
+    /// larger than the transformer's group of 16).
+    @Test(arguments: Models.names)
+    func batchedGenerationEqualsOneAtATime(model: String) throws {
+        let transformer = try Models.named(model)
+        let experts = try RuleSet.paper.build(RuleBuildContext(tokenizer: transformer.tokenizer))
+        let generator = Generator(
+            model: transformer, product: try ProductOfExperts(experts, vocabulary: transformer.vocabulary),
+            parameters: GenerationParameters(template: .tulu, maxTokens: 64))
+        let instructions = Array(try readHewitt().prefix(20))
+        let alone = try instructions.map { try generator.generate($0) }
+        for batchSize in [3, 20] {
+            var finished: [Int] = []
+            try generator.generate(instructions, batchSize: batchSize) { index, result in
+                finished.append(index)
+                #expect(result.tokens == alone[index].tokens, "\(model) batch \(batchSize) instruction \(index)")
+                #expect(result.stopReason == alone[index].stopReason && result.text == alone[index].text)
+            }
+            #expect(finished.sorted() == Array(instructions.indices))
+        }
+        #expect(alone.contains { $0.stopReason == .endOfGeneration } && alone.contains { $0.stopReason == .length })
     }
 
     func readHewitt() throws -> [String] {

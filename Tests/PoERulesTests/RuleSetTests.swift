@@ -39,6 +39,16 @@ import Testing
         #expect(tokens.count == 15 && biases.count == 15)
     }
 
+    /// Leaving each rule out of `paper` gives the three ablation presets; a repeated type is numbered.
+    @Test func leaveOneOutAblations() throws {
+        let ablations = RuleSet.paper.leaveOneOut()
+        #expect(ablations.map(\.name) == ["paper-no-eos", "paper-no-diversity", "paper-no-uniform"])
+        for ablation in ablations { #expect(try RuleSet.load(ablation.name) == ablation) }
+        let twice = RuleSet(name: "x", experts: RuleSet.paper.experts + [RuleSet.paper.experts[0]])
+        #expect(twice.leaveOneOut().map(\.name) == ["x-no-eos1", "x-no-diversity", "x-no-uniform", "x-no-eos4"])
+        #expect(RuleSet.none.leaveOneOut().isEmpty)
+    }
+
     @Test func aFileWithEveryKindOfExpert() throws {
         let path = try Self.file(#"""
             {"name": "mine", "experts": [

@@ -76,6 +76,25 @@ import Testing
         }
     }
 
+    /// Batches give each instruction the response it gets alone, sampled too (each sequence has its own
+    /// seeded generator), and report every index once; a prompt that does not fit is an error.
+    @Test(arguments: [1, 2, 5])
+    func batchesGiveTheSameResponses(batchSize: Int) throws {
+        let sampling = SamplingParameters(temperature: 0.8, topK: nil, topP: nil, minP: nil, seed: 3)
+        let generator = Generator(model: model, parameters: GenerationParameters(template: .raw, maxTokens: 9, sampling: sampling, stopStrings: ["c3t"]))
+        let instructions = ["ab", "ba", "abc", "c", "bb", "ca", "a"]
+        let alone = try instructions.map { try generator.generate($0) }
+        var seen: [Int] = []
+        try generator.generate(instructions, batchSize: batchSize) { index, result in
+            seen.append(index)
+            #expect(result.tokens == alone[index].tokens && result.text == alone[index].text && result.stopReason == alone[index].stopReason)
+        }
+        #expect(seen.sorted() == Array(instructions.indices))
+        #expect(Set(alone.map(\.stopReason)).count > 1, "the instructions should stop in different ways: \(alone.map { ($0.text, $0.stopReason) })")
+        let small = Generator(model: TableModel(contextLength: 4), parameters: GenerationParameters(template: .raw))
+        #expect(throws: LanguageModelError.self) { try small.generate(["a", "abcdefgh"], batchSize: 2) { _, _ in } }
+    }
+
     @Test func promptLongerThanTheContext() throws {
         let small = TableModel(contextLength: 8)
         #expect(throws: LanguageModelError.contextFull(needed: 11, capacity: 8)) {

@@ -2,21 +2,6 @@ import PoE
 import PoETestSupport
 import Testing
 
-/// A fixed-score expert for tests, sparse or dense.
-struct FixedExpert: Expert {
-    let name: String
-    let scores: ExpertScores
-
-    func start(_ prompt: Prompt) throws -> any ExpertState { State(scores: scores) }
-
-    final class State: ExpertState {
-        let fixed: ExpertScores
-        init(scores: ExpertScores) { fixed = scores }
-        func scores(_ step: ExpertStep) -> ExpertScores { fixed }
-        func accept(_ token: TokenID) {}
-    }
-}
-
 @Suite struct ProductOfExpertsTests {
     let model = TableModel()
     var prompt: Prompt { Prompt(tokens: [0, 40, 41], instructionStart: 1) }

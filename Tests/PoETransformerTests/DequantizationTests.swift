@@ -1,4 +1,5 @@
 import Foundation
+import PoEKernels
 import PoETransformer
 import Testing
 
@@ -42,10 +43,16 @@ import Testing
         }
     }
 
+    /// Decodes through the library, and checks that every kernel implementation gives the same bits.
     private func decode(_ type: GGMLType, bytes: [UInt8], count: Int) throws -> [Float] {
         var values = [Float](repeating: .nan, count: count)
         try bytes.withUnsafeBytes { raw in
             try dequantize(type, from: raw.baseAddress!, count: count, into: &values)
+        }
+        for implementation in KernelTests.implementations {
+            var other = [Float](repeating: .nan, count: count)
+            _ = bytes.withUnsafeBytes { poe_dequantize_using(implementation, Int32(type.rawValue), $0.baseAddress, count, &other) }
+            #expect(other.map(\.bitPattern) == values.map(\.bitPattern), "\(type): implementation \(implementation)")
         }
         return values
     }

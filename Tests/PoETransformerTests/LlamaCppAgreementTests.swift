@@ -74,14 +74,50 @@ import Testing
         let session = try RealModels.named(model).makeSession()
         let tail = sequence.ids.count - 16
         _ = try session.append(Array(sequence.ids[..<tail]), logits: .none)
-        var exact = Agreement()
+        var exact = Agreement(), llamaCpp = Agreement()
         for position in tail ..< sequence.ids.count {
             let logits = try session.append([sequence.ids[position]], logits: .last)
             let index = try #require(sequence.positions.firstIndex(of: position))
             exact.add(reference: sequence.float64, index: index, candidate: LogitRow(matrix: logits, row: 0))
+            llamaCpp.add(reference: sequence.llama_cpp, index: index, candidate: LogitRow(matrix: logits, row: 0))
         }
         print("[agreement] \(model) decode vs float64: \(exact)")
+        print("[agreement] \(model) decode vs llama.cpp: \(llamaCpp)")
         Self.expectExact(exact, "\(model) decode")
+        #expect(llamaCpp.meanKL < 0.01, "\(model) decode: mean KL \(llamaCpp.meanKL) against llama.cpp")
+    }
+
+    /// The batched decode path: the fixture's sequences stepped together through their last 8 positions,
+    /// each row matching the float64 reference and, bit for bit, the same session decoding alone.
+    @Test(arguments: RealModels.names)
+    func batchedDecodeLogits(model: String) throws {
+        let fixture = try Fixtures.load(LogitsFixture.self, "\(model)/logits.json")
+        let transformer = try RealModels.named(model)
+        // Every sequence twice: one copy stepped in the batch, one alone. The long one passes Gemma's window.
+        let sequences = fixture.sequences.map { sequence in (sequence: sequence, tail: Array(sequence.ids.suffix(8)), end: sequence.ids.count) }
+        let batch = try sequences.map { s in
+            let session = try transformer.makeSession()
+            _ = try session.append(Array(s.sequence.ids[..<(s.end - 8)]), logits: .none)
+            return session
+        }
+        let alone = try batch.map { try $0.fork() }
+        var exact = Agreement(), llamaCpp = Agreement()
+        for step in 0 ..< 8 {
+            let tokens = sequences.map { $0.tail[step] }
+            let logits = try transformer.decode(batch, tokens: tokens)
+            for (i, s) in sequences.enumerated() {
+                let single = try alone[i].append([tokens[i]], logits: .last)
+                #expect(logits[i].map(\.bitPattern) == single[0].map(\.bitPattern), "\(model) \(s.sequence.name) step \(step)")
+                if let index = s.sequence.positions.firstIndex(of: s.end - 8 + step) {
+                    exact.add(reference: s.sequence.float64, index: index, candidate: LogitRow(matrix: logits, row: i))
+                    llamaCpp.add(reference: s.sequence.llama_cpp, index: index, candidate: LogitRow(matrix: logits, row: i))
+                }
+            }
+        }
+        print("[agreement] \(model) batched decode (\(batch.count) sequences) vs float64: \(exact)")
+        print("[agreement] \(model) batched decode vs llama.cpp: \(llamaCpp)")
+        Self.expectExact(exact, "\(model) batched decode")
+        #expect(llamaCpp.meanKL < 0.01, "\(model) batched decode: mean KL \(llamaCpp.meanKL) against llama.cpp")
     }
 
     /// float32 against float64: log-probabilities within 2e-3 and the same top token everywhere.

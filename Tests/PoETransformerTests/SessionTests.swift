@@ -75,6 +75,50 @@ import Testing
         for i in 7 ..< Self.tokens.count { #expect(a[i] == b[i], "position \(i) should not see token 0") }
     }
 
+    /// Sessions of different lengths stepped together get, bit for bit, the logits each gets alone, also
+    /// past a group of 16 (the batch splits into groups the fused kernels take).
+    @Test(arguments: ["llama", "gemma3"], [3, 19])
+    func batchedDecodeEqualsSingleDecode(architecture: String, batch: Int) throws {
+        let model = try Self.tiny(architecture)
+        let prefixes = (0 ..< batch).map { Array(Self.tokens[..<(1 + $0 % Self.tokens.count)]) }
+        let together = try prefixes.map { prefix in
+            let session = try model.makeSession()
+            _ = try session.append(prefix, logits: .none)
+            return session
+        }
+        let alone = try prefixes.map { prefix in
+            let session = try model.makeSession()
+            _ = try session.append(prefix, logits: .none)
+            return session
+        }
+        for step in 0 ..< 3 {
+            let next = (0 ..< batch).map { TokenID(($0 + step) % 12) }
+            let logits = try model.decode(together, tokens: next)
+            #expect(logits.rows == batch && logits.columns == 12)
+            for i in 0 ..< batch {
+                let single = try alone[i].append([next[i]], logits: .last)
+                #expect(logits[i].map(\.bitPattern) == single[0].map(\.bitPattern), "\(architecture) step \(step) sequence \(i)")
+            }
+        }
+        #expect(together.map(\.tokens) == alone.map(\.tokens))
+    }
+
+    @Test func badBatches() throws {
+        let model = try Self.tiny("llama")
+        let a = try model.makeSession(), b = try model.makeSession(capacity: 1)
+        #expect(throws: LanguageModelError.invalidBatch) { try model.decode([a, b], tokens: [1]) }
+        #expect(throws: LanguageModelError.invalidBatch) { try model.decode([a, a], tokens: [1, 2]) }
+        let other = try Self.tiny("llama").makeSession()
+        #expect(throws: LanguageModelError.invalidBatch) { try model.decode([a, other], tokens: [1, 2]) }
+        #expect(throws: LanguageModelError.tokenOutOfRange(id: 12, index: 1, vocabularySize: 12)) {
+            try model.decode([a, b], tokens: [1, 12])
+        }
+        _ = try b.append([1], logits: .none)
+        #expect(throws: LanguageModelError.contextFull(needed: 2, capacity: 1)) { try model.decode([a, b], tokens: [1, 2]) }
+        #expect(a.tokens.isEmpty && b.tokens == [1], "failed steps change nothing")
+        #expect(try model.decode([], tokens: []).rows == 0)
+    }
+
     @Test func badInput() throws {
         let model = try Self.tiny("llama")
         let session = try model.makeSession(capacity: 8)

@@ -6,7 +6,7 @@ struct Benchmarks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "poe-benchmarks",
         abstract: "swift-poe's speed benchmarks. Timings are medians over repeated runs, in seconds.",
-        subcommands: [TokenizeBenchmark.self, ExpertOverheadBenchmark.self]
+        subcommands: [TokenizeBenchmark.self, ExpertOverheadBenchmark.self, KernelBenchmark.self, AttentionBenchmark.self]
     )
 }
 

@@ -39,6 +39,13 @@ public struct GenerationTimings: Sendable, Codable, Equatable {
     public var promptTokensPerSecond: Double
     public var generationTokensPerSecond: Double
 
+    public init(promptSeconds: Double, generationSeconds: Double, promptTokensPerSecond: Double, generationTokensPerSecond: Double) {
+        self.promptSeconds = promptSeconds
+        self.generationSeconds = generationSeconds
+        self.promptTokensPerSecond = promptTokensPerSecond
+        self.generationTokensPerSecond = generationTokensPerSecond
+    }
+
     enum CodingKeys: String, CodingKey {
         case promptSeconds = "prompt_seconds", generationSeconds = "generation_seconds"
         case promptTokensPerSecond = "prompt_tokens_per_second", generationTokensPerSecond = "generation_tokens_per_second"
@@ -58,6 +65,19 @@ public struct GenerationResult: Sendable {
     public var timings: GenerationTimings
     /// One record per chosen token (the end-of-generation one included), when asked for.
     public var trace: [TraceRecord]
+
+    public init(
+        text: String, tokens: [TokenID], stopToken: TokenID?, promptTokens: Int, stopReason: StopReason,
+        timings: GenerationTimings, trace: [TraceRecord] = []
+    ) {
+        self.text = text
+        self.tokens = tokens
+        self.stopToken = stopToken
+        self.promptTokens = promptTokens
+        self.stopReason = stopReason
+        self.timings = timings
+        self.trace = trace
+    }
 }
 
 /// What a streaming generation reports.

@@ -14,99 +14,48 @@ public struct Generator<Model: LanguageModel>: Sendable {
 
     /// Generates a response to `instruction`, reporting events as they happen.
     public func generate(_ instruction: String, onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
-        let tokenizer = model.tokenizer
-        let vocabulary = model.vocabulary
-        let prompt = try parameters.template.prompt(for: instruction, tokenizer: tokenizer)
-        let session = try model.makeSession()
-        guard prompt.tokens.count < session.capacity else {
-            throw LanguageModelError.contextFull(needed: prompt.tokens.count + 1, capacity: session.capacity)
+        let run = try ResponseRun(model: model, instruction: instruction, product: product, parameters: parameters)
+        while let token = try run.next(onEvent: onEvent) {
+            if Task.isCancelled { throw CancellationError() }
+            run.receive(try run.session.append([token], logits: .last))
         }
+        return run.finish(onEvent: onEvent)
+    }
 
-        let promptStart = ContinuousClock.now
-        var logits = try session.append(prompt.tokens, logits: .last)
-        let promptTime = ContinuousClock.now - promptStart
-        let generationStart = ContinuousClock.now
-
-        let state = try product.start(prompt)
-        let names = product.names
-        var sampler = Sampler(parameters.sampling)
-        var decoder = StreamingDecoder(tokenizer: tokenizer)
-        var stops = StopStringMatcher(parameters.stopStrings)
-        var tokens = prompt.tokens
-        var generated: [TokenID] = []
-        var text = ""
-        var trace: [TraceRecord] = []
-        var stopReason = StopReason.length
-        var stopToken: TokenID?
-
-        func release(_ chunk: String) -> Bool {
-            let (released, stopped) = stops.receive(chunk)
-            if !released.isEmpty {
-                text += released
-                onEvent(.text(released))
+    /// Generates responses to several instructions, up to `batchSize` at a time stepped together through
+    /// the model's batched decode (`LanguageModel.decode`); a finished response makes room for the next
+    /// instruction at once. Each result is what `generate` gives for that instruction alone, token for
+    /// token where the model's batched logits equal its single ones (the transformer's do, bit for bit).
+    ///
+    /// `onResult(index, result)` reports each response as it finishes, in the order they finish; an error
+    /// it throws stops the batch. Checks for task cancellation at every step.
+    public func generate(
+        _ instructions: [String], batchSize: Int, onResult: (Int, GenerationResult) throws -> Void
+    ) throws {
+        var pending = instructions.enumerated().makeIterator()
+        var active: [(index: Int, run: ResponseRun<Model>)] = []
+        while true {
+            while active.count < max(1, batchSize), let (index, instruction) = pending.next() {
+                active.append((index, try ResponseRun(model: model, instruction: instruction, product: product, parameters: parameters)))
             }
-            return stopped
-        }
-
-        generation: while generated.count < parameters.maxTokens {
-            let (token, record) = try logits.values.withUnsafeMutableBufferPointer { row in
-                let base = UnsafeBufferPointer(row)
-                // For the trace: the base model's own view, before the experts add theirs.
-                let baseLogSumExp = parameters.trace ? logSumExp(base) : 0
-                let baseTop = parameters.trace ? argmax(base) : 0
-                let baseScores = parameters.trace ? [Float](base) : []
-                let scores = try state.apply(to: row, step: ExpertStep(tokens: tokens, prompt: prompt, baseLogits: base))
-                let token = sampler.sample(UnsafeBufferPointer(row))
-                guard parameters.trace else { return (token, TraceRecord?.none) }
-                let piece = { (id: TokenID) in String(decoding: tokenizer.decodeBytes([id], renderSpecial: true), as: UTF8.self) }
-                return (token, TraceRecord(
-                    step: generated.count, token: token, piece: piece(token),
-                    baseLogProbability: baseScores[Int(token)] - baseLogSumExp,
-                    contributions: zip(names, zip(product.experts, scores)).map { name, pair in
-                        TraceRecord.Contribution(expert: name, score: pair.0.weight * pair.1.score(of: token))
-                    },
-                    finalProbability: exp(row[Int(token)] - logSumExp(UnsafeBufferPointer(row))),
-                    baseTopToken: baseTop, baseTopPiece: piece(baseTop), changedByExperts: token != baseTop))
-            }
-            if let record {
-                trace.append(record)
-                onEvent(.token(record))
-            }
-            if vocabulary.endOfGeneration.contains(token) {
-                stopReason = .endOfGeneration
-                stopToken = token
-                break generation
+            if active.isEmpty { return }
+            var stepping: [(index: Int, run: ResponseRun<Model>)] = []
+            var tokens: [TokenID] = []
+            for entry in active {
+                if let token = try entry.run.next(onEvent: { _ in }) {
+                    stepping.append(entry)
+                    tokens.append(token)
+                } else {
+                    try onResult(entry.index, entry.run.finish(onEvent: { _ in }))
+                }
             }
             if Task.isCancelled { throw CancellationError() }
-            generated.append(token)
-            tokens.append(token)
-            try state.accept(token)
-            if release(decoder.append(token)) {
-                stopReason = .stop
-                break generation
+            if !stepping.isEmpty {
+                let logits = try model.decode(stepping.map(\.run.session), tokens: tokens)
+                for (row, entry) in stepping.enumerated() { entry.run.receive(logits, row: row) }
             }
-            guard generated.count < parameters.maxTokens, tokens.count < session.capacity else { break generation }
-            logits = try session.append([token], logits: .last)
+            active = stepping
         }
-        if stopReason != .stop {
-            if release(decoder.finish()) { stopReason = .stop }
-            let rest = stops.flush()
-            if stopReason != .stop, !rest.isEmpty {
-                text += rest
-                onEvent(.text(rest))
-            }
-        }
-
-        let generationTime = ContinuousClock.now - generationStart
-        let result = GenerationResult(
-            text: text, tokens: generated, stopToken: stopToken, promptTokens: prompt.tokens.count, stopReason: stopReason,
-            timings: GenerationTimings(
-                promptSeconds: promptTime.seconds, generationSeconds: generationTime.seconds,
-                promptTokensPerSecond: Double(prompt.tokens.count) / max(promptTime.seconds, 1e-9),
-                generationTokensPerSecond: Double(generated.count) / max(generationTime.seconds, 1e-9)),
-            trace: trace)
-        onEvent(.finished(result))
-        return result
     }
 
     /// The same as an asynchronous stream of events; the work runs on a background task.
@@ -123,8 +72,4 @@ public struct Generator<Model: LanguageModel>: Sendable {
             continuation.onTermination = { _ in task.cancel() }
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -14,10 +14,22 @@ public protocol LanguageModel: Sendable {
 
     /// A new, empty sequence. `capacity` caps its length (default: `contextLength`).
     func makeSession(capacity: Int?) throws -> Session
+
+    /// Appends `tokens[i]` to `sessions[i]` and returns each one's next-token logits (row i), as several
+    /// single-token appends would, but stepped together.
+    func decode(_ sessions: [Session], tokens: [TokenID]) throws -> LogitMatrix
 }
 
 extension LanguageModel {
     public func makeSession() throws -> Session { try makeSession(capacity: nil) }
+
+    /// Steps each session on its own.
+    public func decode(_ sessions: [Session], tokens: [TokenID]) throws -> LogitMatrix {
+        guard sessions.count == tokens.count else { throw LanguageModelError.invalidBatch }
+        var values: [Float] = []
+        for (session, token) in zip(sessions, tokens) { values += try session.append([token], logits: .last).values }
+        return LogitMatrix(rows: sessions.count, columns: vocabulary.count, values: values)
+    }
 }
 
 /// Which positions' logits `LanguageModelSession.append` returns.

@@ -4,6 +4,7 @@ public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
     case contextFull(needed: Int, capacity: Int)
     case invalidTruncation(to: Int, count: Int)
     case emptyInput
+    case invalidBatch
 
     public var description: String {
         switch self {
@@ -15,6 +16,8 @@ public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
             "cannot truncate a sequence of \(count) tokens to \(to)"
         case .emptyInput:
             "no tokens were given"
+        case .invalidBatch:
+            "a batch needs distinct sessions of one model, one token each"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PoEKernels
 
 /// The head layout of one attention layer.
 struct AttentionShape {
@@ -20,7 +21,7 @@ struct AttentionShape {
 ///   - queries: (tokens, heads · headDimension)
 ///   - keys: (positions, kvHeads · headDimension)
 ///   - values: (positions, kvHeads · valueDimension)
-///   - scores: scratch for (tokens, first + tokens) floats
+///   - scores: scratch for (tokens, first + tokens) floats per thread
 ///   - out: (tokens, heads · valueDimension)
 func attention(
     queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
@@ -30,34 +31,68 @@ func attention(
     let end = first + tokens
     // The earliest key any of these queries can see; keys before it are skipped entirely.
     let keyStart = window.map { max(0, first - $0 + 1) } ?? 0
-    let keyCount = end - keyStart
-    let queryStride = s.heads * s.headDimension
-    let keyStride = s.kvHeads * s.headDimension
-    let valueStride = s.kvHeads * s.valueDimension
-    let group = s.heads / s.kvHeads
-
-    for h in 0 ..< s.heads {
-        let kv = h / group
-        // scale · Q_h (tokens, hd) @ K_kvᵀ (hd, keyCount) -> scores (tokens, keyCount)
-        gemm(
-            m: tokens, n: keyCount, k: s.headDimension,
-            queries + h * s.headDimension, lda: queryStride,
-            keys + keyStart * keyStride + kv * s.headDimension, ldb: keyStride, transposeB: true,
-            scores, ldc: keyCount, alpha: s.scale)
-
-        for t in 0 ..< tokens {
-            let position = first + t
-            let lowest = window.map { max(keyStart, position - $0 + 1) } ?? keyStart
-            softmaxMasked(scores + t * keyCount, visible: (lowest - keyStart) ..< (position + 1 - keyStart), count: keyCount)
+    let io = AttentionPointers(queries: queries, keys: keys, values: values, scores: scores, out: out)
+    // Heads are independent: with enough work, split them across threads, each with its own scores.
+    let work = tokens * (end - keyStart) * s.headDimension
+    parallelChunks(s.heads, minimumChunk: work >= 1 << 18 ? 1 : s.heads) { chunk, heads in
+        for head in heads {
+            let scratch = io.scores + chunk * tokens * end
+            if tokens == 1 {
+                // One query (decoding): a dot product per key and a weighted sum, where two matrix products
+                // of one row would be mostly call overhead.
+                let kv = head / (s.heads / s.kvHeads)
+                let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
+                poe_attend(
+                    io.queries + head * s.headDimension, Int32(s.headDimension),
+                    io.keys + keyStart * keyStride + kv * s.headDimension, keyStride,
+                    io.values + keyStart * valueStride + kv * s.valueDimension, valueStride, Int32(s.valueDimension),
+                    Int32(end - keyStart), s.scale, scratch, io.out + head * s.valueDimension)
+            } else {
+                attendHead(head, io, shape: s, first: first, tokens: tokens, window: window, keyStart: keyStart, scores: scratch)
+            }
         }
-
-        // P (tokens, keyCount) @ V_kv (keyCount, vd) -> out_h (tokens, vd)
-        gemm(
-            m: tokens, n: s.valueDimension, k: keyCount,
-            scores, lda: keyCount,
-            values + keyStart * valueStride + kv * s.valueDimension, ldb: valueStride, transposeB: false,
-            out + h * s.valueDimension, ldc: s.heads * s.valueDimension)
     }
+}
+
+/// One query head's attention; see `attention`.
+private func attendHead(
+    _ h: Int, _ io: AttentionPointers, shape s: AttentionShape, first: Int, tokens: Int, window: Int?, keyStart: Int,
+    scores: UnsafeMutablePointer<Float>
+) {
+    let keyCount = first + tokens - keyStart
+    let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
+    let kv = h / (s.heads / s.kvHeads)
+    // scale · Q_h (tokens, hd) @ K_kvᵀ (hd, keyCount) -> scores (tokens, keyCount)
+    gemm(
+        m: tokens, n: keyCount, k: s.headDimension,
+        io.queries + h * s.headDimension, lda: s.heads * s.headDimension,
+        io.keys + keyStart * keyStride + kv * s.headDimension, ldb: keyStride, transposeB: true,
+        scores, ldc: keyCount, alpha: s.scale)
+
+    for t in 0 ..< tokens {
+        let position = first + t
+        let lowest = window.map { max(keyStart, position - $0 + 1) } ?? keyStart
+        softmaxMasked(scores + t * keyCount, visible: (lowest - keyStart) ..< (position + 1 - keyStart), count: keyCount)
+    }
+
+    // P (tokens, keyCount) @ V_kv (keyCount, vd) -> out_h (tokens, vd)
+    gemm(
+        m: tokens, n: s.valueDimension, k: keyCount,
+        scores, lda: keyCount,
+        io.values + keyStart * valueStride + kv * s.valueDimension, ldb: valueStride, transposeB: false,
+        io.out + h * s.valueDimension, ldc: s.heads * s.valueDimension)
+}
+
+/// The buffers of one `attention` call, lent to its threads.
+///
+/// `@unchecked Sendable` is safe: `attention` returns only after every thread has finished; queries, keys
+/// and values are only read; each thread writes its own heads' columns of `out` and its own part of `scores`.
+private struct AttentionPointers: @unchecked Sendable {
+    let queries: UnsafePointer<Float>
+    let keys: UnsafePointer<Float>
+    let values: UnsafePointer<Float>
+    let scores: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
 }
 
 /// Softmax over `row[visible]`; every other entry of the `count` becomes 0.

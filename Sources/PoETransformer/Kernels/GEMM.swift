@@ -1,4 +1,5 @@
 import CBLAS
+import PoEKernels
 
 /// C (m, n) = alpha · A (m, k) · B (k, n) + beta · C, all row-major, through OpenBLAS.
 ///
@@ -12,7 +13,25 @@ func gemm(
     _ c: UnsafeMutablePointer<Float>, ldc: Int,
     alpha: Float = 1, beta: Float = 0
 ) {
+    _ = singleThreadedBLAS
     cblas_sgemm(
         CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// OpenBLAS set to one thread, once: the engine splits work across cores itself (`parallelChunks`).
+let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+
+/// OpenBLAS as loaded in this process.
+public enum OpenBLAS {
+    /// The kernels OpenBLAS chose for this CPU (e.g. "Haswell", "SkylakeX").
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// The `OPENBLAS_CORETYPE` a program should set before OpenBLAS loads, or nil where its own choice is
+    /// right. Debian's OpenBLAS 0.3.21 does not know recent AMD CPUs and runs its AVX2 ("Haswell") kernels
+    /// on them; where the CPU has AVX-512, its SkylakeX kernels nearly double sgemm's speed. OpenBLAS reads
+    /// the variable once, as it loads, so `poe` re-executes itself with it set.
+    public static var recommendedCoreType: String? {
+        poe_simd_level() == 2 && coreName == "Haswell" ? "SkylakeX" : nil
+    }
 }

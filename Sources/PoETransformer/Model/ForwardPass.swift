@@ -1,29 +1,40 @@
 import PoE
 
-extension TransformerSession {
-    /// Runs `chunk` (tokens at positions `firstPosition...`) through every layer, appending their keys and
-    /// values to the cache and leaving the final normalized hidden states in `buffers.x` (tokens, d).
-    func forward(_ chunk: ArraySlice<TokenID>, firstPosition: Int) {
-        let c = model.config
-        let w = model.weights
-        let b = buffers
-        let n = chunk.count
+/// One sequence's part of a forward pass: its cache, where its new tokens start, and which rows of the
+/// stacked activations they are.
+struct SequenceSlice {
+    let cache: KVCache
+    let firstPosition: Int
+    let rows: Range<Int>
+}
+
+extension Transformer {
+    /// Runs `tokens` (the slices' new tokens, stacked) through every layer. Each slice's keys and values
+    /// are appended to its own cache and it attends over that cache only; every other step works on all
+    /// rows at once. Leaves the final normalized hidden states in `b.x` (rows, d).
+    func forward(_ tokens: ArraySlice<TokenID>, slices: [SequenceSlice], buffers b: ActivationBuffers) {
+        let c = config
+        let w = weights
+        let n = tokens.count
         let d = c.embeddingLength
         let qWidth = c.headCount * c.headDimension
         let kWidth = c.kvHeadCount * c.headDimension
         let vWidth = c.kvHeadCount * c.valueDimension
-        b.reserve(tokens: n, keys: firstPosition + n)
+        b.reserve(tokens: n, keys: slices.map { $0.firstPosition + $0.rows.count }.max() ?? 0)
         let x = b.x.pointer, normed = b.normed.pointer, sublayer = b.sublayer.pointer
-        let q = b.queries.pointer, attended = b.attended.pointer
+        let q = b.queries.pointer, k = b.newKeys.pointer, v = b.newValues.pointer
+        let attended = b.attended.pointer, tile = b.tile.pointer
 
         // Token embeddings (n, d), times √d for Gemma.
-        for (t, id) in chunk.enumerated() {
-            w.tokenEmbedding.copyRow(Int(id), scale: c.embeddingScale, into: x + t * d)
+        for (row, id) in tokens.enumerated() {
+            w.tokenEmbedding.copyRow(Int(id), scale: c.embeddingScale, into: x + row * d)
         }
-        // RoPE angles for these positions, once per variant, shared by every layer that uses it.
-        for (v, rope) in model.rotaryEmbeddings.enumerated() {
-            for t in 0 ..< n {
-                rope.angles(position: firstPosition + t, into: b.rotations[v].pointer + t * c.ropeDimensions)
+        // RoPE angles for every row's position, once per variant, shared by every layer that uses it.
+        for slice in slices {
+            for (offset, row) in slice.rows.enumerated() {
+                for (variant, rope) in rotaryEmbeddings.enumerated() {
+                    rope.angles(position: slice.firstPosition + offset, into: b.rotations[variant].pointer + row * c.ropeDimensions)
+                }
             }
         }
         let shape = AttentionShape(
@@ -33,28 +44,32 @@ extension TransformerSession {
         for (l, layer) in w.layers.enumerated() {
             // Attention block.
             rmsNorm(x, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: n, into: normed)
-            let k = cache.keys[l].pointer + firstPosition * kWidth
-            let v = cache.values[l].pointer + firstPosition * vWidth
-            layer.query.apply(normed, tokens: n, into: q)  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
-            layer.key.apply(normed, tokens: n, into: k)  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd), into the cache
-            layer.value.apply(normed, tokens: n, into: v)  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd), into the cache
+            layer.query.apply(normed, tokens: n, into: q, scratch: tile)  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
+            layer.key.apply(normed, tokens: n, into: k, scratch: tile)  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
+            layer.value.apply(normed, tokens: n, into: v, scratch: tile)  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 // Gemma normalizes each head vector on its own.
                 rmsNorm(q, weight: queryNorm, epsilon: c.rmsEpsilon, rows: n * c.headCount, into: q)
                 rmsNorm(k, weight: keyNorm, epsilon: c.rmsEpsilon, rows: n * c.kvHeadCount, into: k)
             }
-            let rope = model.rotaryEmbeddings[model.layerRotation[l]]
-            let angles = b.rotations[model.layerRotation[l]].pointer
-            for t in 0 ..< n {
-                let table = angles + t * c.ropeDimensions
-                rope.rotate(q + t * qWidth, heads: c.headCount, headLength: c.headDimension, table: table)
-                rope.rotate(k + t * kWidth, heads: c.kvHeadCount, headLength: c.headDimension, table: table)
+            let rope = rotaryEmbeddings[layerRotation[l]]
+            let angles = b.rotations[layerRotation[l]].pointer
+            for row in 0 ..< n {
+                let table = angles + row * c.ropeDimensions
+                rope.rotate(q + row * qWidth, heads: c.headCount, headLength: c.headDimension, table: table)
+                rope.rotate(k + row * kWidth, heads: c.kvHeadCount, headLength: c.headDimension, table: table)
             }
-            attention(
-                queries: q, keys: cache.keys[l].pointer, values: cache.values[l].pointer, shape: shape,
-                first: firstPosition, tokens: n, window: c.layers[l].window,
-                scores: b.scores.pointer, into: attended)
-            layer.attentionOutput.apply(attended, tokens: n, into: sublayer)  // Wo (d, heads·vd) -> (n, d)
+            for slice in slices {
+                // The new keys and values join the sequence's cache; its queries attend over all of it.
+                let keys = slice.cache.keys[l].pointer, values = slice.cache.values[l].pointer
+                (keys + slice.firstPosition * kWidth).update(from: k + slice.rows.lowerBound * kWidth, count: slice.rows.count * kWidth)
+                (values + slice.firstPosition * vWidth).update(from: v + slice.rows.lowerBound * vWidth, count: slice.rows.count * vWidth)
+                attention(
+                    queries: q + slice.rows.lowerBound * qWidth, keys: keys, values: values, shape: shape,
+                    first: slice.firstPosition, tokens: slice.rows.count, window: c.layers[l].window,
+                    scores: b.scores.pointer, into: attended + slice.rows.lowerBound * c.headCount * c.valueDimension)
+            }
+            layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: tile)  // Wo (d, heads·vd) -> (n, d)
             if let norm = layer.postAttentionNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
             }
@@ -62,10 +77,10 @@ extension TransformerSession {
 
             // Feed-forward block: down(act(gate(x)) * up(x)).
             rmsNorm(x, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: n, into: normed)
-            layer.gate.apply(normed, tokens: n, into: b.gate.pointer)  // Wgate (ffn, d) -> (n, ffn)
-            layer.up.apply(normed, tokens: n, into: b.up.pointer)  // Wup (ffn, d) -> (n, ffn)
+            layer.gate.apply(normed, tokens: n, into: b.gate.pointer, scratch: tile)  // Wgate (ffn, d) -> (n, ffn)
+            layer.up.apply(normed, tokens: n, into: b.up.pointer, scratch: tile)  // Wup (ffn, d) -> (n, ffn)
             gatedActivation(c.activation, gate: b.gate.pointer, up: b.up.pointer, count: n * c.feedForwardLength)
-            layer.down.apply(b.gate.pointer, tokens: n, into: sublayer)  // Wdown (d, ffn) -> (n, d)
+            layer.down.apply(b.gate.pointer, tokens: n, into: sublayer, scratch: tile)  // Wdown (d, ffn) -> (n, d)
             if let norm = layer.postFeedForwardNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
             }
@@ -74,13 +89,13 @@ extension TransformerSession {
         rmsNorm(x, weight: w.outputNorm, epsilon: c.rmsEpsilon, rows: n, into: x)
     }
 
-    /// Logits for rows `rows` of the last forward pass's hidden states, written (rows, vocabulary) to `out`.
-    func logits(ofRows rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        let c = model.config
-        let hidden = buffers.x.pointer + rows.lowerBound * c.embeddingLength
-        model.weights.output.apply(hidden, tokens: rows.count, into: out)  // Wout (vocab, d) @ h (rows, d) -> (rows, vocab)
-        if let cap = c.finalLogitSoftcap {
-            softcap(out, count: rows.count * c.vocabularySize, cap: cap)
+    /// Logits for `rows` of the last forward pass's hidden states, written (rows, vocabulary) to `out`.
+    func logits(ofRows rows: Range<Int>, buffers: ActivationBuffers, into out: UnsafeMutablePointer<Float>) {
+        let hidden = buffers.x.pointer + rows.lowerBound * config.embeddingLength
+        // Wout (vocab, d) @ h (rows, d) -> (rows, vocab)
+        weights.output.apply(hidden, tokens: rows.count, into: out, scratch: buffers.tile.pointer)
+        if let cap = config.finalLogitSoftcap {
+            softcap(out, count: rows.count * config.vocabularySize, cap: cap)
         }
     }
 }

@@ -50,6 +50,12 @@ public final class Transformer: LanguageModel {
         self.layerRotation = layerRotation
     }
 
+    /// Steps several sessions together, one token each, in one forward pass: their weight products become
+    /// one product with a row per session. Each row's logits equal that session's single-token append.
+    public func decode(_ sessions: [TransformerSession], tokens: [TokenID]) throws -> LogitMatrix {
+        try TransformerSession.decode(sessions, tokens: tokens)
+    }
+
     public func makeSession(capacity: Int? = nil) throws -> TransformerSession {
         let capacity = capacity ?? config.contextLength
         guard capacity > 0 else { throw LanguageModelError.contextFull(needed: 1, capacity: capacity) }

@@ -6,7 +6,7 @@ import PoE
 public final class TransformerSession: LanguageModelSession {
     public let model: Transformer
     public let capacity: Int
-    public private(set) var tokens: [TokenID] = []
+    public internal(set) var tokens: [TokenID] = []
 
     let cache: KVCache
     let buffers: ActivationBuffers
@@ -21,7 +21,7 @@ public final class TransformerSession: LanguageModelSession {
         cache = KVCache(
             layers: c.layerCount, keyWidth: c.kvHeadCount * c.headDimension,
             valueWidth: c.kvHeadCount * c.valueDimension, initialPositions: min(capacity, 256))
-        buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count)
+        buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count, tileCount: model.weights.tileCount)
     }
 
     private init(copying other: TransformerSession) {
@@ -29,7 +29,7 @@ public final class TransformerSession: LanguageModelSession {
         capacity = other.capacity
         tokens = other.tokens
         cache = other.cache.copy(positions: other.tokens.count)
-        buffers = ActivationBuffers(config: other.model.config, ropeVariants: other.model.rotaryEmbeddings.count)
+        buffers = ActivationBuffers(config: other.model.config, ropeVariants: other.model.rotaryEmbeddings.count, tileCount: other.model.weights.tileCount)
     }
 
     public func append(_ newTokens: [TokenID], logits request: LogitRequest) throws -> LogitMatrix {
@@ -53,15 +53,15 @@ public final class TransformerSession: LanguageModelSession {
             var start = 0
             while start < newTokens.count {
                 let chunk = newTokens[start ..< min(start + chunkSize, newTokens.count)]
-                forward(chunk, firstPosition: tokens.count + start)
+                model.forward(chunk, slices: [SequenceSlice(cache: cache, firstPosition: tokens.count + start, rows: 0 ..< chunk.count)], buffers: buffers)
                 let isLast = chunk.endIndex == newTokens.count
                 switch request {
                 case .none: break
                 case .last where isLast:
-                    logits(ofRows: chunk.count - 1 ..< chunk.count, into: output.baseAddress!)
+                    model.logits(ofRows: chunk.count - 1 ..< chunk.count, buffers: buffers, into: output.baseAddress!)
                 case .last: break
                 case .all:
-                    logits(ofRows: 0 ..< chunk.count, into: output.baseAddress! + start * vocabularySize)
+                    model.logits(ofRows: 0 ..< chunk.count, buffers: buffers, into: output.baseAddress! + start * vocabularySize)
                 }
                 start = chunk.endIndex
             }
@@ -82,6 +82,41 @@ public final class TransformerSession: LanguageModelSession {
     public func fork() throws -> TransformerSession {
         TransformerSession(copying: self)
     }
+
+    /// Appends `tokens[i]` to `sessions[i]` and returns the logits after each (row i for session i), in one
+    /// forward pass per group of up to `WeightMatrix.fusedLimit` sessions. Each row is computed exactly as
+    /// `append([tokens[i]], logits: .last)` would, bit for bit: the fused kernels' per-row arithmetic does
+    /// not depend on how many rows share a pass (larger groups would switch to OpenBLAS, which rounds
+    /// differently, and greedy outputs would then depend on the batch size).
+    static func decode(_ sessions: [TransformerSession], tokens: [TokenID]) throws -> LogitMatrix {
+        guard let first = sessions.first else { return .empty(columns: 0) }
+        guard sessions.count == tokens.count else { throw LanguageModelError.invalidBatch }
+        let model = first.model
+        guard sessions.allSatisfy({ $0.model === model }), Set(sessions.map(ObjectIdentifier.init)).count == sessions.count else {
+            throw LanguageModelError.invalidBatch
+        }
+        try model.vocabulary.validate(tokens)
+        for session in sessions where session.tokens.count + 1 > session.capacity {
+            throw LanguageModelError.contextFull(needed: session.tokens.count + 1, capacity: session.capacity)
+        }
+        for session in sessions {
+            session.cache.reserve(positions: session.tokens.count + 1, filled: session.tokens.count)
+        }
+        let vocabularySize = model.vocabulary.count
+        let rows = sessions.count
+        let values = [Float](unsafeUninitializedCapacity: rows * vocabularySize) { output, initialized in
+            for group in stride(from: 0, to: rows, by: WeightMatrix.fusedLimit).map({ $0 ..< min($0 + WeightMatrix.fusedLimit, rows) }) {
+                let slices = group.map { i in
+                    SequenceSlice(cache: sessions[i].cache, firstPosition: sessions[i].tokens.count, rows: i - group.lowerBound ..< i - group.lowerBound + 1)
+                }
+                model.forward(tokens[group], slices: slices, buffers: first.buffers)
+                model.logits(ofRows: 0 ..< group.count, buffers: first.buffers, into: output.baseAddress! + group.lowerBound * vocabularySize)
+            }
+            initialized = rows * vocabularySize
+        }
+        for (session, token) in zip(sessions, tokens) { session.tokens.append(token) }
+        return LogitMatrix(rows: rows, columns: vocabularySize, values: values)
+    }
 }
 
 /// The activations of one forward pass, for up to a chunk of tokens, reused across passes.
@@ -94,10 +129,15 @@ final class ActivationBuffers {
     let sublayer = FloatBuffer(count: 0)
     /// Queries (tokens, heads · headDimension).
     let queries = FloatBuffer(count: 0)
+    /// New keys and values (tokens, kvHeads · head length), before they join their caches.
+    let newKeys = FloatBuffer(count: 0)
+    let newValues = FloatBuffer(count: 0)
     /// Attention output (tokens, heads · valueDimension).
     let attended = FloatBuffer(count: 0)
     /// Attention weights of one head (tokens, visible keys).
     let scores = FloatBuffer(count: 0)
+    /// A tile of dequantized weights, for products with many rows of activations.
+    let tile = FloatBuffer(count: 0)
     /// Feed-forward gate and up projections (tokens, ffn).
     let gate = FloatBuffer(count: 0)
     let up = FloatBuffer(count: 0)
@@ -106,8 +146,12 @@ final class ActivationBuffers {
 
     private let config: TransformerConfig
 
-    init(config: TransformerConfig, ropeVariants: Int) {
+    /// The largest tile any weight matrix needs.
+    private let tileCount: Int
+
+    init(config: TransformerConfig, ropeVariants: Int, tileCount: Int) {
         self.config = config
+        self.tileCount = tileCount
         rotations = (0 ..< ropeVariants).map { _ in FloatBuffer(count: 0) }
     }
 
@@ -116,10 +160,14 @@ final class ActivationBuffers {
         let c = config
         for buffer in [x, normed, sublayer] { buffer.reserve(tokens * c.embeddingLength) }
         queries.reserve(tokens * c.headCount * c.headDimension)
+        newKeys.reserve(tokens * c.kvHeadCount * c.headDimension)
+        newValues.reserve(tokens * c.kvHeadCount * c.valueDimension)
         attended.reserve(tokens * c.headCount * c.valueDimension)
-        scores.reserve(tokens * keys)
+        scores.reserve(tokens * keys * ComputeThreads.count)
         gate.reserve(tokens * c.feedForwardLength)
         up.reserve(tokens * c.feedForwardLength)
         for buffer in rotations { buffer.reserve(tokens * c.ropeDimensions) }
+        // Only products with many rows of activations dequantize tiles.
+        if tokens > WeightMatrix.fusedLimit { tile.reserve(tileCount) }
     }
 }

@@ -27,6 +27,12 @@ struct TransformerWeights: Sendable {
     var output: WeightMatrix
     var ropeFrequencyFactors: [Float]?
 
+    /// The most tile scratch any matrix needs.
+    var tileCount: Int {
+        let matrices = [tokenEmbedding, output] + layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.gate, $0.up, $0.down] }
+        return matrices.map(\.scratchCount).max() ?? 0
+    }
+
     init(file: GGUFFile, config c: TransformerConfig) throws(ModelLoadProblem) {
         let reader = TensorReader(file: file)
         let d = c.embeddingLength
@@ -72,17 +78,28 @@ struct TensorReader {
         try values(name, shape: [count])
     }
 
+    /// A matrix read in place from the file, in its stored format.
     func matrix(_ name: String, outputs: Int, inputs: Int) throws(ModelLoadProblem) -> WeightMatrix {
         // ggml lists the row length first: a (outputs, inputs) matrix has shape [inputs, outputs].
-        WeightMatrix(outputs: outputs, inputs: inputs, values: try values(name, shape: [inputs, outputs]))
+        let info = try tensor(name, shape: [inputs, outputs])
+        guard info.type.isDequantizable else { throw .unsupportedTensorType(UnsupportedTensorType(tensor: name, type: info.type)) }
+        let bytes = file.bytes(of: info)
+        return WeightMatrix(
+            outputs: outputs, inputs: inputs, type: info.type,
+            rows: MappedRows(base: bytes.baseAddress!, rowBytes: bytes.count / outputs))
     }
 
-    private func values(_ name: String, shape: [Int]) throws(ModelLoadProblem) -> [Float] {
+    private func tensor(_ name: String, shape: [Int]) throws(ModelLoadProblem) -> GGUFTensorInfo {
         guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
         // A trailing dimension of 1 is the same shape (ggml drops them, some writers keep them).
         var found = info.shape
         while found.count > shape.count, found.last == 1 { found.removeLast() }
         guard found == shape else { throw .wrongShape(tensor: name, expected: shape, found: info.shape) }
+        return info
+    }
+
+    private func values(_ name: String, shape: [Int]) throws(ModelLoadProblem) -> [Float] {
+        let info = try tensor(name, shape: shape)
         let bytes = file.bytes(of: info)
         do {
             return try [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, initialized in

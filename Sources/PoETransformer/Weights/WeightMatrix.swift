@@ -1,26 +1,106 @@
-/// A weight matrix W of shape (outputs, inputs), stored one output per row, and the one place where the
-/// model multiplies activations by weights.
+import Dispatch
+import Foundation
+import PoEKernels
+import Synchronization
+
+/// A weight matrix W of shape (outputs, inputs), read in place from the model file in its stored format
+/// (one output per row), and the one place where the model multiplies activations by weights.
 ///
-/// Weights are dequantized to Float once, at load; every product goes through `apply`, so a quantized
-/// kernel can later replace this one without touching the model code.
+/// Few rows of activations (decoding, batched decoding) go through the fused kernels, which dequantize
+/// each block of W once for all rows. Many rows (a prompt) dequantize W a tile of rows at a time and
+/// multiply the tile with OpenBLAS. Both compute in float32 from exactly dequantized weights.
 struct WeightMatrix: Sendable {
     let outputs: Int
     let inputs: Int
-    /// Row-major (outputs, inputs).
-    let values: [Float]
+    let type: GGMLType
+    let rows: MappedRows
+
+    /// Activation rows up to which the fused kernels are used.
+    static let fusedLimit = 16
+    /// Weight rows dequantized per tile on the OpenBLAS path (at most 4 MiB of floats for 1024 inputs).
+    static let tileRows = 1024
+
+    /// Floats of scratch `apply` needs: a tile per thread.
+    var scratchCount: Int { min(outputs, Self.tileRows) * inputs * ComputeThreads.count }
+
     /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ
-    func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
-        values.withUnsafeBufferPointer { w in
-            // X (tokens, inputs) @ Wᵀ (inputs, outputs) -> Y (tokens, outputs)
-            gemm(m: tokens, n: outputs, k: inputs, x, lda: inputs, w.baseAddress!, ldb: inputs, transposeB: true, y, ldc: outputs)
+    func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        if tokens <= Self.fusedLimit {
+            // Rows of W split across threads; each writes its own columns of Y.
+            let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, Int32(inputs), outputs)
+            let io = BorrowedPointers(x: x, y: y, scratch: scratch)
+            parallelChunks(outputs) { _, range in
+                _ = poe_matmul(
+                    type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
+                    inputs, io.x, Int(inputs), Int32(tokens), io.y, outputs)
+            }
+            return
+        }
+        // Each thread takes a share of W's rows, a tile at a time, with its own tile of scratch.
+        let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, inputs, outputs)
+        let io = BorrowedPointers(x: x, y: y, scratch: scratch)
+        let tileFloats = min(outputs, Self.tileRows) * inputs
+        parallelChunks(outputs, minimumChunk: 256) { chunk, range in
+            let tile = io.scratch + chunk * tileFloats
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let count = min(Self.tileRows, range.upperBound - start)
+                _ = poe_dequantize(type, rows.base + start * rows.rowBytes, count * inputs, tile)
+                // X (tokens, inputs) @ tileᵀ (inputs, count) -> Y[:, start ..< start + count]
+                gemm(m: tokens, n: count, k: inputs, io.x, lda: inputs, tile, ldb: inputs, transposeB: true, io.y + start, ldc: outputs)
+                start += count
+            }
         }
     }
 
-    /// Copies row `index` (for an embedding table, the vector of token `index`) into `out`, times `scale`.
+    /// Row `index` (for an embedding table, the vector of token `index`) into `out`, times `scale`.
     func copyRow(_ index: Int, scale: Float = 1, into out: UnsafeMutablePointer<Float>) {
-        values.withUnsafeBufferPointer { w in
-            let row = w.baseAddress! + index * inputs
-            for i in 0 ..< inputs { out[i] = row[i] * scale }
-        }
+        _ = poe_dequantize(Int32(type.rawValue), rows.base + index * rows.rowBytes, inputs, out)
+        if scale != 1 { for i in 0 ..< inputs { out[i] *= scale } }
     }
+}
+
+/// A matrix's rows in the mapped model file.
+///
+/// `@unchecked Sendable` is safe: the bytes are in a read-only mapping that the `Transformer` holding
+/// this (through its `GGUFFile`) keeps alive, and they are never written.
+struct MappedRows: @unchecked Sendable {
+    let base: UnsafeRawPointer
+    let rowBytes: Int
+}
+
+/// A product's input, output and scratch, lent to the threads of one `parallelChunks` call.
+///
+/// `@unchecked Sendable` is safe: `parallelChunks` returns only after every chunk has finished, the caller
+/// owns both buffers for that time, the input is only read, and each chunk writes its own rows of the output.
+struct BorrowedPointers: @unchecked Sendable {
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    /// Scratch the chunks share out by chunk number.
+    let scratch: UnsafeMutablePointer<Float>
+}
+
+/// Runs `body(chunk, range)` over `count` items split into one contiguous chunk per core (at least
+/// `minimumChunk` items each), and returns when all are done.
+///
+/// This is the engine's only parallelism: OpenBLAS runs single-threaded inside the chunks (see `gemm`),
+/// because its own spinning threads and ours would fight over the cores.
+func parallelChunks(_ count: Int, minimumChunk: Int = 64, _ body: @Sendable (Int, Range<Int>) -> Void) {
+    let chunks = max(1, min(ComputeThreads.count, count / max(minimumChunk, 1)))
+    if chunks == 1 {
+        body(0, 0 ..< count)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        body(chunk, count * chunk / chunks ..< count * (chunk + 1) / chunks)
+    }
+}
+
+/// How many threads the engine splits its work across (default: the machine's cores).
+public enum ComputeThreads {
+    private static let stored = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    public static var count: Int { stored.load(ordering: .relaxed) }
+
+    public static func set(_ count: Int) { stored.store(max(1, count), ordering: .relaxed) }
 }

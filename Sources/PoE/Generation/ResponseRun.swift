@@ -1,0 +1,147 @@
+import Foundation
+
+/// One response being generated: everything a generation does between two forward passes, so that a
+/// lone sequence and a batch stepped together run the same code, and give the same tokens.
+///
+/// Made with the prompt already run through the model; then `next` chooses a token from `logits` and
+/// says whether the response goes on, the caller runs that token through the model and hands back the
+/// new logits with `receive`, and `finish` gives the result.
+final class ResponseRun<Model: LanguageModel> {
+    let session: Model.Session
+    /// The logits for the next choice (one row).
+    private var logits: LogitMatrix
+
+    private let prompt: Prompt
+    private let product: ProductOfExperts
+    private let names: [String]
+    private let state: ProductState
+    private let parameters: GenerationParameters
+    private let tokenizer: Model.TextTokenizer
+    private let endOfGeneration: Set<TokenID>
+    private var sampler: Sampler
+    private var decoder: StreamingDecoder
+    private var stops: StopStringMatcher
+    private var tokens: [TokenID]
+    private var generated: [TokenID] = []
+    private var text = ""
+    private var trace: [TraceRecord] = []
+    private var stopReason = StopReason.length
+    private var stopToken: TokenID?
+    private let promptSeconds: Double
+    private let generationStart: ContinuousClock.Instant
+
+    /// Builds the prompt for `instruction` and runs it through a new session.
+    init(model: Model, instruction: String, product: ProductOfExperts, parameters: GenerationParameters) throws {
+        tokenizer = model.tokenizer
+        prompt = try parameters.template.prompt(for: instruction, tokenizer: tokenizer)
+        session = try model.makeSession()
+        guard prompt.tokens.count < session.capacity else {
+            throw LanguageModelError.contextFull(needed: prompt.tokens.count + 1, capacity: session.capacity)
+        }
+        let promptStart = ContinuousClock.now
+        logits = try session.append(prompt.tokens, logits: .last)
+        promptSeconds = (ContinuousClock.now - promptStart).seconds
+        generationStart = ContinuousClock.now
+
+        self.product = product
+        self.parameters = parameters
+        names = product.names
+        state = try product.start(prompt)
+        endOfGeneration = model.vocabulary.endOfGeneration
+        sampler = Sampler(parameters.sampling)
+        decoder = StreamingDecoder(tokenizer: tokenizer)
+        stops = StopStringMatcher(parameters.stopStrings)
+        tokens = prompt.tokens
+    }
+
+    /// Chooses the next token (base logits → experts → sampler) and reports it. Returns the token to run
+    /// through the model, or nil when the response has ended (end of generation, a stop string, the token
+    /// limit or a full context).
+    func next(onEvent: (GenerationEvent) -> Void) throws -> TokenID? {
+        let (token, record) = try choose()
+        if let record {
+            trace.append(record)
+            onEvent(.token(record))
+        }
+        if endOfGeneration.contains(token) {
+            stopReason = .endOfGeneration
+            stopToken = token
+            return nil
+        }
+        generated.append(token)
+        tokens.append(token)
+        try state.accept(token)
+        if release(decoder.append(token), onEvent: onEvent) {
+            stopReason = .stop
+            return nil
+        }
+        guard generated.count < parameters.maxTokens, tokens.count < session.capacity else { return nil }
+        return token
+    }
+
+    /// The logits after the token `next` returned: row `row` of `matrix`.
+    func receive(_ matrix: LogitMatrix, row: Int = 0) {
+        logits = matrix.rows == 1 ? matrix : LogitMatrix(rows: 1, columns: matrix.columns, values: Array(matrix[row]))
+    }
+
+    /// Releases any text held back and returns the result.
+    func finish(onEvent: (GenerationEvent) -> Void) -> GenerationResult {
+        if stopReason != .stop {
+            if release(decoder.finish(), onEvent: onEvent) { stopReason = .stop }
+            let rest = stops.flush()
+            if stopReason != .stop, !rest.isEmpty {
+                text += rest
+                onEvent(.text(rest))
+            }
+        }
+        let generationSeconds = (ContinuousClock.now - generationStart).seconds
+        let result = GenerationResult(
+            text: text, tokens: generated, stopToken: stopToken, promptTokens: prompt.tokens.count, stopReason: stopReason,
+            timings: GenerationTimings(
+                promptSeconds: promptSeconds, generationSeconds: generationSeconds,
+                promptTokensPerSecond: Double(prompt.tokens.count) / max(promptSeconds, 1e-9),
+                generationTokensPerSecond: Double(generated.count) / max(generationSeconds, 1e-9)),
+            trace: trace)
+        onEvent(.finished(result))
+        return result
+    }
+
+    /// The experts' scores added to the base logits, and the sampler's choice; with a trace, its record.
+    private func choose() throws -> (TokenID, TraceRecord?) {
+        let step = generated.count
+        let (tokens, prompt, product, names, parameters, tokenizer) = (tokens, prompt, product, names, parameters, tokenizer)
+        return try logits.values.withUnsafeMutableBufferPointer { row in
+            let base = UnsafeBufferPointer(row)
+            // For the trace: the base model's own view, before the experts add theirs.
+            let baseLogSumExp = parameters.trace ? logSumExp(base) : 0
+            let baseTop = parameters.trace ? argmax(base) : 0
+            let baseScores = parameters.trace ? [Float](base) : []
+            let scores = try state.apply(to: row, step: ExpertStep(tokens: tokens, prompt: prompt, baseLogits: base))
+            let token = sampler.sample(UnsafeBufferPointer(row))
+            guard parameters.trace else { return (token, nil) }
+            let piece = { (id: TokenID) in String(decoding: tokenizer.decodeBytes([id], renderSpecial: true), as: UTF8.self) }
+            return (token, TraceRecord(
+                step: step, token: token, piece: piece(token),
+                baseLogProbability: baseScores[Int(token)] - baseLogSumExp,
+                contributions: zip(names, zip(product.experts, scores)).map { name, pair in
+                    TraceRecord.Contribution(expert: name, score: pair.0.weight * pair.1.score(of: token))
+                },
+                finalProbability: exp(row[Int(token)] - logSumExp(UnsafeBufferPointer(row))),
+                baseTopToken: baseTop, baseTopPiece: piece(baseTop), changedByExperts: token != baseTop))
+        }
+    }
+
+    /// Passes decoded text through the stop-string matcher; true if a stop string appeared.
+    private func release(_ chunk: String, onEvent: (GenerationEvent) -> Void) -> Bool {
+        let (released, stopped) = stops.receive(chunk)
+        if !released.isEmpty {
+            text += released
+            onEvent(.text(released))
+        }
+        return stopped
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,19 @@
+/// What can go wrong in a benchmark, each in one sentence that says where.
+public enum BenchError: Error, Equatable, CustomStringConvertible {
+    /// A problem with the instruction file, at a line when there is one.
+    case instructionFile(path: String, line: Int?, reason: String)
+    /// A report to resume that cannot be read or does not match the run.
+    case report(path: String, reason: String)
+    /// The reference response does not fit the model's context.
+    case referenceTooLong(instruction: Int, tokens: Int, capacity: Int)
+
+    public var description: String {
+        switch self {
+        case let .instructionFile(path, line?, reason): "\(path), line \(line): \(reason)"
+        case let .instructionFile(path, nil, reason): "\(path): \(reason)"
+        case let .report(path, reason): "cannot resume from \(path): \(reason)"
+        case let .referenceTooLong(instruction, tokens, capacity):
+            "instruction \(instruction + 1): its prompt and reference take \(tokens) tokens, more than the context's \(capacity)"
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import PoE
+import PoERules
+
+/// Everything a benchmark run produced, as `report.json` holds it: its settings, the rule sets, one
+/// record per (rule set, instruction) and the summary table. A partial report (interrupted, or still
+/// running) has the same shape, with the unfinished parts null, and `complete` false.
+public struct BenchReport: Sendable, Codable, Equatable {
+    public var configuration: BenchConfiguration
+    public var ruleSets: [RuleSetEntry]
+    public var records: [BenchRecord]
+    public var summary: [RuleSetSummary]
+    public var complete: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case configuration, records = "generations", summary, complete
+        case ruleSets = "rule_sets"
+    }
+
+    /// A new, empty report: a record for each rule set and instruction, nothing done.
+    public init(configuration: BenchConfiguration, ruleSets: [RuleSet], instructions: [BenchInstruction]) {
+        self.configuration = configuration
+        self.ruleSets = ruleSets.map { RuleSetEntry(definition: $0) }
+        records = ruleSets.flatMap { ruleSet in
+            instructions.enumerated().map { index, item in
+                BenchRecord(ruleSet: ruleSet.name, index: index, instruction: item.instruction, hasReference: item.reference != nil)
+            }
+        }
+        summary = []
+        complete = false
+        summarize()
+    }
+
+    /// Recomputes `summary` and `complete` from the records.
+    public mutating func summarize() {
+        summary = ruleSets.map { entry in
+            RuleSetSummary(entry, records: records.filter { $0.ruleSet == entry.name })
+        }
+        complete = records.allSatisfy(\.isComplete)
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> BenchReport {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(BenchReport.self, from: data)
+    }
+}
+
+/// What determines a run's outputs (the batch size does not, so it is not here).
+public struct BenchConfiguration: Sendable, Codable, Equatable {
+    /// The model as given: a name or a path.
+    public var model: String
+    public var instructions: String
+    public var template: String
+    public var maxTokens: Int
+    /// The first `limit` instructions only.
+    public var limit: Int?
+
+    public init(model: String, instructions: String, template: String, maxTokens: Int, limit: Int?) {
+        self.model = model
+        self.instructions = instructions
+        self.template = template
+        self.maxTokens = maxTokens
+        self.limit = limit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, instructions, template, limit
+        case maxTokens = "max_tokens"
+    }
+}
+
+/// A rule set and the time its generations took.
+public struct RuleSetEntry: Sendable, Codable, Equatable {
+    public var definition: RuleSet
+    /// Wall-clock time spent generating with this rule set, and the tokens generated in it.
+    public var generationSeconds: Double = 0
+    public var generatedTokens: Int = 0
+
+    public var name: String { definition.name }
+
+    enum CodingKeys: String, CodingKey {
+        case definition
+        case generationSeconds = "generation_seconds", generatedTokens = "generated_tokens"
+    }
+}
+
+/// One rule set's response to one instruction, and its measures.
+public struct BenchRecord: Sendable, Codable, Equatable {
+    public var ruleSet: String
+    /// The instruction's position in the file (from 0).
+    public var index: Int
+    public var instruction: String
+    public var hasReference: Bool
+    /// The response; nil until generated.
+    public var tokens: [TokenID]?
+    public var text: String?
+    public var stopReason: StopReason?
+    public var metrics: Metrics
+
+    public struct Metrics: Sendable, Codable, Equatable {
+        public var length: Int?
+        public var terminated: Bool?
+        public var echo: Bool?
+        public var turnLeak: Bool?
+        public var selfRepetition: Double?
+        public var distinct2: Double?
+        /// The reference's mean per-token log-probability (nil without a reference, or until scored).
+        public var referenceLogLikelihood: Double?
+        public var referenceTokens: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case length, terminated, echo
+            case turnLeak = "turn_leak", selfRepetition = "self_repetition", distinct2 = "distinct_2"
+            case referenceLogLikelihood = "reference_log_likelihood", referenceTokens = "reference_tokens"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            // Nulls written out, so every record shows every metric.
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(length, forKey: .length)
+            try c.encode(terminated, forKey: .terminated)
+            try c.encode(echo, forKey: .echo)
+            try c.encode(turnLeak, forKey: .turnLeak)
+            try c.encode(selfRepetition, forKey: .selfRepetition)
+            try c.encode(distinct2, forKey: .distinct2)
+            try c.encode(referenceLogLikelihood, forKey: .referenceLogLikelihood)
+            try c.encode(referenceTokens, forKey: .referenceTokens)
+        }
+    }
+
+    init(ruleSet: String, index: Int, instruction: String, hasReference: Bool) {
+        self.ruleSet = ruleSet
+        self.index = index
+        self.instruction = instruction
+        self.hasReference = hasReference
+        metrics = Metrics()
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, instruction, tokens, text, metrics
+        case ruleSet = "rule_set", hasReference = "has_reference", stopReason = "stop_reason"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ruleSet, forKey: .ruleSet)
+        try c.encode(index, forKey: .index)
+        try c.encode(instruction, forKey: .instruction)
+        try c.encode(hasReference, forKey: .hasReference)
+        try c.encode(tokens, forKey: .tokens)
+        try c.encode(text, forKey: .text)
+        try c.encode(stopReason, forKey: .stopReason)
+        try c.encode(metrics, forKey: .metrics)
+    }
+
+    public var isGenerated: Bool { stopReason != nil }
+    public var isScored: Bool { !hasReference || metrics.referenceLogLikelihood != nil }
+    public var isComplete: Bool { isGenerated && isScored }
+
+    /// Records a generated response and its text measures.
+    public mutating func record(_ result: GenerationResult) {
+        tokens = result.tokens
+        text = result.text
+        stopReason = result.stopReason
+        metrics.length = result.tokens.count
+        metrics.terminated = result.stopReason == .endOfGeneration
+        metrics.echo = TextMetrics.echoes(result.text, instruction: instruction)
+        metrics.turnLeak = TextMetrics.leaksTurn(result.text)
+        metrics.selfRepetition = TextMetrics.selfRepetition(result.text)
+        metrics.distinct2 = TextMetrics.distinct2([result.text])
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import PoE
+import PoERules
+
+/// A rule set and its product, built for the benchmark's model.
+public struct BenchRuleSet: Sendable {
+    public let definition: RuleSet
+    public let product: ProductOfExperts
+
+    public init(definition: RuleSet, product: ProductOfExperts) {
+        self.definition = definition
+        self.product = product
+    }
+}
+
+/// How far a run has got, for a progress display.
+public struct BenchProgress: Sendable {
+    /// Generations and reference scorings done, and in all (counting those a resumed report had).
+    public var done: Int
+    public var total: Int
+    /// Done in this run, for rates.
+    public var doneHere: Int
+    public var generatedTokens: Int
+    public var elapsedSeconds: Double
+    public var phase: String
+}
+
+/// Runs a benchmark: every rule set's greedy (or sampled) responses to every instruction, generated in
+/// batches, then every reference scored under every rule set. Work a report already holds is skipped,
+/// which is how `--resume` continues an interrupted run.
+public struct BenchRunner<Model: LanguageModel>: Sendable {
+    public let model: Model
+    public let instructions: [BenchInstruction]
+    public let ruleSets: [BenchRuleSet]
+    public let parameters: GenerationParameters
+    public let batchSize: Int
+
+    public init(model: Model, instructions: [BenchInstruction], ruleSets: [BenchRuleSet], parameters: GenerationParameters, batchSize: Int) {
+        self.model = model
+        self.instructions = instructions
+        self.ruleSets = ruleSets
+        self.parameters = parameters
+        self.batchSize = batchSize
+    }
+
+    /// Completes `report`, calling `checkpoint` with it after every finished piece of work (so that an
+    /// interruption leaves a valid partial report) and `progress` as work finishes. Stops with
+    /// `CancellationError` when the task is cancelled.
+    public func run(
+        _ report: inout BenchReport, progress: (BenchProgress) -> Void = { _ in }, checkpoint: (BenchReport) throws -> Void = { _ in }
+    ) throws {
+        let start = ContinuousClock.now
+        let total = report.records.count + report.records.filter(\.hasReference).count
+        var doneHere = 0, tokens = 0
+        func done(_ report: BenchReport) -> Int {
+            report.records.filter(\.isGenerated).count + report.records.filter { $0.hasReference && $0.isScored }.count
+        }
+        func tell(_ report: BenchReport, _ phase: String) {
+            progress(BenchProgress(
+                done: done(report), total: total, doneHere: doneHere, generatedTokens: tokens,
+                elapsedSeconds: (ContinuousClock.now - start).seconds, phase: phase))
+        }
+        tell(report, "starting")
+
+        for (r, ruleSet) in ruleSets.enumerated() {
+            let name = ruleSet.definition.name
+            let todo = report.records.indices.filter { report.records[$0].ruleSet == name && !report.records[$0].isGenerated }
+            guard !todo.isEmpty else { continue }
+            let generator = Generator(model: model, product: ruleSet.product, parameters: parameters)
+            var batchStart = ContinuousClock.now
+            try generator.generate(todo.map { report.records[$0].instruction }, batchSize: batchSize) { k, result in
+                report.records[todo[k]].record(result)
+                // The rule set's clock runs while its batch does; add it up at each finished response.
+                let now = ContinuousClock.now
+                report.ruleSets[r].generationSeconds += (now - batchStart).seconds
+                batchStart = now
+                report.ruleSets[r].generatedTokens += result.tokens.count
+                doneHere += 1
+                tokens += result.tokens.count
+                report.summarize()
+                try checkpoint(report)
+                tell(report, "generating with \(name)")
+            }
+        }
+
+        let scorer = ReferenceLikelihood(model: model, template: parameters.template)
+        for (index, item) in instructions.enumerated() {
+            guard let reference = item.reference else { continue }
+            let pending = ruleSets.indices.filter { r in
+                report.records.contains { $0.ruleSet == ruleSets[r].definition.name && $0.index == index && !$0.isScored }
+            }
+            guard !pending.isEmpty else { continue }
+            if Task.isCancelled { throw CancellationError() }
+            let (means, count) = try scorer.score(
+                instruction: item.instruction, reference: reference, index: index, products: pending.map { ruleSets[$0].product })
+            for (r, mean) in zip(pending, means) {
+                guard let i = report.records.firstIndex(where: { $0.ruleSet == ruleSets[r].definition.name && $0.index == index }) else { continue }
+                report.records[i].metrics.referenceLogLikelihood = mean
+                report.records[i].metrics.referenceTokens = count
+                doneHere += 1
+            }
+            report.summarize()
+            try checkpoint(report)
+            tell(report, "scoring references")
+        }
+        report.summarize()
+        try checkpoint(report)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

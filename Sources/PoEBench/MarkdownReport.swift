@@ -1,0 +1,42 @@
+/// `report.md`: the summary table, then every instruction's responses side by side.
+public enum MarkdownReport {
+    public static func render(_ report: BenchReport, command: String? = nil) -> String {
+        var lines = ["# poe bench", "", report.headline + (report.complete ? "" : " (partial: the run was interrupted)"), ""]
+        if let command { lines += ["```", command, "```", ""] }
+        let columns = ReportColumn.all
+        lines.append(summaryTable(report))
+        lines += ["", "Columns (docs/bench.md defines each): " + columns.map { "**\($0.title)**: \($0.meaning)" }.joined(separator: "; ") + ".", ""]
+        lines += ["## Responses", ""]
+        for (index, instruction, records) in report.responsesByInstruction {
+            lines += ["### \(index + 1). \(escape(instruction).replacingOccurrences(of: "<br>", with: " "))", ""]
+            lines.append("| " + records.map { escape($0.ruleSet) }.joined(separator: " | ") + " |")
+            lines.append("|" + records.map { _ in "---" }.joined(separator: "|") + "|")
+            lines.append("| " + records.map(cell).joined(separator: " | ") + " |")
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The summary table alone.
+    public static func summaryTable(_ report: BenchReport) -> String {
+        let columns = ReportColumn.all
+        var lines = ["| rule set | responses | " + columns.map(\.title).joined(separator: " | ") + " |"]
+        lines.append("|---|---:|" + columns.map { _ in "---:" }.joined(separator: "|") + "|")
+        for summary in report.summary {
+            lines.append("| \(escape(summary.ruleSet)) | \(summary.generated) | " + columns.map { $0.cell(summary) }.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func cell(_ record: BenchRecord) -> String {
+        guard let text = record.text, let stop = record.stopReason else { return "*(not generated yet)*" }
+        return "*\(stop.rawValue), \(record.tokens?.count ?? 0) tokens*<br>" + escape(text)
+    }
+
+    /// Text safe inside a table cell: pipes escaped, HTML-like tags defused, newlines as `<br>`.
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "<br>")
+    }
+}

@@ -1,0 +1,109 @@
+// ggml's block formats (ggml-quants.c, gguf-py quants.py) and the helpers both implementations share.
+#ifndef POE_BLOCKS_H
+#define POE_BLOCKS_H
+
+#include <stdint.h>
+#include <string.h>
+
+// Q4_0: 32 values, x = d * (q - 8).          d: f16 | qs[16] (value j low nibble, value j+16 high nibble)
+// Q4_1: 32 values, x = d * q + m.            d: f16 | m: f16 | qs[16]
+// Q5_0: 32 values, x = d * (q - 16).         d: f16 | qh: u32 (bit j = fifth bit of value j) | qs[16]
+// Q5_1: 32 values, x = d * q + m.            d: f16 | m: f16 | qh: u32 | qs[16]
+// Q8_0: 32 values, x = d * q.                d: f16 | qs: 32 x i8
+// Q4_K: 256 values in 8 sub-blocks of 32,    d: f16 | dmin: f16 | scales[12] (6-bit scale and min per
+//       x = d*scale_s * q - dmin*min_s.      sub-block) | qs[128] (32 bytes per pair of sub-blocks: the
+//                                            first in the low nibbles, the second in the high)
+// Q5_K: as Q4_K plus a fifth bit,            d | dmin | scales[12] | qh[32] (bit s of qh[l] = fifth bit of
+//                                            value l of sub-block s) | qs[128]
+// Q6_K: 256 values in 16 sub-blocks of 16,   ql[128] (low 4 bits) | qh[64] (high 2 bits) | scales: 16 x i8
+//       x = d*scale_s * (q - 32).            | d: f16. Each half (128 values) uses 64 bytes of ql and 32 of
+//                                            qh: values l, l+32, l+64, l+96 take the low/high nibbles of
+//                                            ql[l] and ql[l+32] and bit pairs 0-1, 2-3, 4-5, 6-7 of qh[l].
+enum {
+    Q4_0_BYTES = 18, Q4_1_BYTES = 20, Q5_0_BYTES = 22, Q5_1_BYTES = 24, Q8_0_BYTES = 34,
+    Q4_K_BYTES = 144, Q5_K_BYTES = 176, Q6_K_BYTES = 210,
+};
+
+/// An IEEE half, widened exactly.
+static inline float poe_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    const uint32_t sign = (uint32_t)(h >> 15) << 31;
+    uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF, bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | (mantissa << 13);  // inf, nan
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign;  // zero
+    } else {
+        // Subnormal: normalise.
+        exponent = 113;
+        while (!(mantissa & 0x400)) { mantissa <<= 1; exponent--; }
+        bits = sign | (exponent << 23) | ((mantissa & 0x3FF) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/// The same by one F16C instruction (exact too), for the SIMD code, whose functions enable F16C.
+__attribute__((target("f16c"))) static inline float poe_half_f16c(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    // Not _cvtsh_ss: compilers insert the half into whatever register is free, often an accumulator,
+    // and the false dependency serializes the loop; a zero-extending move has none.
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
+#endif
+
+static inline uint32_t poe_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/// The 6-bit scale and minimum of sub-block j (0..7) of a Q4_K or Q5_K block.
+static inline void poe_scale_min_k4(int j, const uint8_t *q, uint8_t *scale, uint8_t *min) {
+    if (j < 4) {
+        *scale = q[j] & 63;
+        *min = q[j + 4] & 63;
+    } else {
+        *scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/// Bytes per block and values per block of a type (0 for unsupported types).
+static inline void poe_layout(int type, int *values, int *bytes) {
+    switch (type) {
+    case 0: *values = 1; *bytes = 4; return;     // F32
+    case 1: *values = 1; *bytes = 2; return;     // F16
+    case 30: *values = 1; *bytes = 2; return;    // BF16
+    case 2: *values = 32; *bytes = Q4_0_BYTES; return;
+    case 3: *values = 32; *bytes = Q4_1_BYTES; return;
+    case 6: *values = 32; *bytes = Q5_0_BYTES; return;
+    case 7: *values = 32; *bytes = Q5_1_BYTES; return;
+    case 8: *values = 32; *bytes = Q8_0_BYTES; return;
+    case 12: *values = 256; *bytes = Q4_K_BYTES; return;
+    case 13: *values = 256; *bytes = Q5_K_BYTES; return;
+    case 14: *values = 256; *bytes = Q6_K_BYTES; return;
+    default: *values = 0; *bytes = 0; return;
+    }
+}
+
+// The implementations `dispatch.c` picks from.
+int poe_dequantize_portable(int type, const uint8_t *source, size_t count, float *values);
+int poe_matmul_portable(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,
+                        const float *x, size_t x_stride, int m, float *y, size_t y_stride);
+int poe_dequantize_avx2(int type, const uint8_t *source, size_t count, float *values);
+int poe_matmul_avx2(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,
+                    const float *x, size_t x_stride, int m, float *y, size_t y_stride);
+int poe_cpu_has_avx2(void);
+int poe_matmul_avx512(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,
+                      const float *x, size_t x_stride, int m, float *y, size_t y_stride);
+int poe_cpu_has_avx512(void);
+
+#endif

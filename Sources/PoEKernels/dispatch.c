@@ -1,0 +1,49 @@
+// Chooses the widest implementation the CPU runs: AVX-512 products (with AVX2 dequantization), AVX2, or
+// the portable code.
+#include "PoEKernels.h"
+#include "blocks.h"
+
+// Written once, before any kernel runs, by whichever thread asks first; every thread computes the same
+// value, so a race between first callers stores the same int.
+static int level = -1;
+
+int poe_simd_level(void) {
+    if (level < 0) level = poe_cpu_has_avx512() ? 2 : poe_cpu_has_avx2() ? 1 : 0;
+    return level;
+}
+
+int poe_supports(int type) {
+    int values, bytes;
+    poe_layout(type, &values, &bytes);
+    return values != 0;
+}
+
+int poe_dequantize_using(int implementation, int type, const void *source, size_t count, float *values) {
+    switch (implementation) {
+    case 0: return poe_dequantize_portable(type, source, count, values);
+    case 1:
+    case 2: return poe_simd_level() >= implementation ? poe_dequantize_avx2(type, source, count, values) : -1;
+    default: return -1;
+    }
+}
+
+int poe_matmul_using(int implementation, int type, const void *weights, size_t row_bytes, int row_begin,
+                     int row_end, int n, const float *x, size_t x_stride, int m, float *y, size_t y_stride) {
+    switch (implementation) {
+    case 0: return poe_matmul_portable(type, weights, row_bytes, row_begin, row_end, n, x, x_stride, m, y, y_stride);
+    case 1:
+        return poe_simd_level() >= 1 ? poe_matmul_avx2(type, weights, row_bytes, row_begin, row_end, n, x, x_stride, m, y, y_stride) : -1;
+    case 2:
+        return poe_simd_level() >= 2 ? poe_matmul_avx512(type, weights, row_bytes, row_begin, row_end, n, x, x_stride, m, y, y_stride) : -1;
+    default: return -1;
+    }
+}
+
+int poe_dequantize(int type, const void *source, size_t count, float *values) {
+    return poe_dequantize_using(poe_simd_level(), type, source, count, values);
+}
+
+int poe_matmul(int type, const void *weights, size_t row_bytes, int row_begin, int row_end, int n,
+               const float *x, size_t x_stride, int m, float *y, size_t y_stride) {
+    return poe_matmul_using(poe_simd_level(), type, weights, row_bytes, row_begin, row_end, n, x, x_stride, m, y, y_stride);
+}

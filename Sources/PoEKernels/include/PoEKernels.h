@@ -1,0 +1,55 @@
+// swift-poe's numeric kernels: dequantization of ggml's block formats, products of quantized weight
+// rows with float activations, and one query's attention. Each has a portable reference version and x86 AVX2 and AVX-512 versions
+// chosen at run time; all compute in float32 from exactly dequantized weights.
+#ifndef POE_KERNELS_H
+#define POE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// ggml's type numbers for the formats these kernels read.
+enum {
+    POE_F32 = 0, POE_F16 = 1, POE_Q4_0 = 2, POE_Q4_1 = 3, POE_Q5_0 = 6, POE_Q5_1 = 7, POE_Q8_0 = 8,
+    POE_Q4_K = 12, POE_Q5_K = 13, POE_Q6_K = 14, POE_BF16 = 30,
+};
+
+/// 1 if `type` is one of the above.
+int poe_supports(int type);
+
+/// Writes the `count` values (whole blocks) stored at `source` in `type` to `values`.
+/// Returns 0, or -1 for an unsupported type.
+int poe_dequantize(int type, const void *source, size_t count, float *values);
+
+/// For rows [row_begin, row_end) of a matrix stored one row per `row_bytes` bytes (each row `n` values of
+/// `type`), and `m` activation vectors (`x + i * x_stride`, each `n` floats), writes
+/// `y[i * y_stride + row] = dot(row, x_i)`. Each row's blocks are dequantized once for all m vectors, and
+/// each vector's sum is formed the same way whatever m is, so results do not depend on batching.
+/// Returns 0, or -1 for an unsupported type.
+int poe_matmul(int type, const void *weights, size_t row_bytes, int row_begin, int row_end, int n,
+               const float *x, size_t x_stride, int m, float *y, size_t y_stride);
+
+/// Which implementation the two functions above run: 2 for AVX-512 products (and AVX2 dequantization),
+/// 1 for AVX2/FMA/F16C, 0 for the portable one.
+int poe_simd_level(void);
+
+/// The same two functions in a chosen implementation (0, 1 or 2 as above, up to `poe_simd_level()`), for
+/// tests and benchmarks that compare them. Return -1 for an implementation not available.
+int poe_dequantize_using(int implementation, int type, const void *source, size_t count, float *values);
+int poe_matmul_using(int implementation, int type, const void *weights, size_t row_bytes, int row_begin,
+                     int row_end, int n, const float *x, size_t x_stride, int m, float *y, size_t y_stride);
+
+/// One query's attention over `count` consecutive cached positions: with s_j = scale · q·k_j,
+/// out (vd floats) = Σ_j softmax(s)_j · v_j, where k_j = keys + j · key_stride (hd floats) and
+/// v_j = values + j · value_stride (vd floats). `scores` is scratch for `count` floats.
+void poe_attend(const float *q, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride, int vd,
+                int count, float scale, float *scores, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import PoE
+import PoEBench
+import PoERules
+import PoETransformer
+
+/// `poe bench`: rule sets against the base model on a set of instructions, with a report.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark rule sets against the base model on a set of instructions.",
+        discussion: """
+            Generates every rule set's response to every instruction (in batches), scores each reference
+            response under every rule set, and writes report.json, report.md and report.html to --out
+            (docs/bench.md defines the measures). Ctrl-C leaves a valid partial report; --resume DIR
+            continues it, taking its settings from the report.
+            """
+    )
+
+    @Option(help: "A GGUF file or a known model name (default: \(ModelCatalog.defaultName)).") var model: String?
+    @Option(help: "JSON lines with 'instruction' and optionally 'reference'.") var instructions: String?
+    @Option(name: .customLong("rule-sets"), help: "Comma-separated presets or rule-set files (default: none,paper).") var ruleSets: String?
+    @Option(help: "Add the leave-one-rule-out ablations of this rule set; repeatable.") var ablate: [String] = []
+    @Option(name: .customLong("max-tokens"), help: "Most response tokens (default: 256).") var maxTokens: Int?
+    @Option(help: "Prompt template (default: tulu).") var template: String?
+    @Option(help: "Only the first N instructions.") var limit: Int?
+    @Option(help: "Responses generated together.") var batch = 16
+    @Option(help: "Where the report goes (default: bench-report).") var out: String?
+    @Option(help: "Continue the report in this directory.") var resume: String?
+
+    func validate() throws {
+        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let template, PromptTemplate.named(template) == nil {
+            throw ValidationError("unknown template '\(template)' (one of \(PromptTemplate.all.map(\.name).joined(separator: ", ")))")
+        }
+        if resume == nil, instructions == nil { throw ValidationError("give --instructions FILE (or --resume DIR)") }
+        if let resume, let out, resume != out { throw ValidationError("--resume writes to its own directory; drop --out") }
+    }
+
+    func run() async throws {
+        let (report, files) = try plan()
+        let transformer = try Transformer(path: ModelStore().resolve(report.configuration.model) { printError($0) }.path)
+        let config = report.configuration
+        var items = try InstructionFile.read(path: config.instructions)
+        if let limit = config.limit { items = Array(items.prefix(limit)) }
+        for record in report.records where record.index >= items.count || items[record.index].instruction != record.instruction {
+            throw BenchError.report(path: files.json.path, reason: "\(config.instructions) no longer holds instruction \(record.index + 1) as the report has it")
+        }
+        let sets = try report.ruleSets.map { entry in
+            BenchRuleSet(definition: entry.definition, product: try PoECommandLine.product(of: [entry.definition], for: transformer))
+        }
+        let runner = BenchRunner(
+            model: transformer, instructions: items, ruleSets: sets,
+            parameters: GenerationParameters(template: PromptTemplate.named(config.template) ?? .tulu, maxTokens: config.maxTokens),
+            batchSize: batch)
+
+        // Ctrl-C cancels the work, which then saves what it has.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let work = Task.detached { try Self.execute(runner, report, files) }
+        interrupt.setEventHandler { work.cancel() }
+        interrupt.resume()
+        defer { interrupt.cancel() }
+        let finished: BenchReport
+        do {
+            finished = try await work.value
+        } catch is CancellationError {
+            printError("interrupted: a partial report is in \(files.directory.path); continue it with --resume \(files.directory.path)")
+            throw ExitCode(130)
+        }
+        print(MarkdownReport.summaryTable(finished))
+        printError("wrote \(files.json.path), \(files.markdown.path) and \(files.html.path)")
+    }
+
+    /// Runs the benchmark, writing the report at most every two seconds and whenever it stops.
+    private static func execute(_ runner: BenchRunner<Transformer>, _ start: BenchReport, _ files: ReportFiles) throws -> BenchReport {
+        var report = start
+        let progress = ProgressLine()
+        var lastWrite = ContinuousClock.now
+        do {
+            try runner.run(&report, progress: progress.show) { checkpoint in
+                guard ContinuousClock.now - lastWrite > .seconds(2) else { return }
+                try files.write(checkpoint)
+                lastWrite = ContinuousClock.now
+            }
+        } catch {
+            progress.end()
+            try files.write(report)
+            throw error
+        }
+        progress.end()
+        try files.write(report)
+        return report
+    }
+
+    /// The report to fill: a new one from the options, or the one to resume, checked against the options.
+    private func plan() throws -> (BenchReport, ReportFiles) {
+        let command = (["poe"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
+        if let resume {
+            let files = ReportFiles(directory: URL(fileURLWithPath: resume), command: command)
+            let report = try files.read()
+            let c = report.configuration
+            func check<T: Equatable>(_ given: T?, _ recorded: T?, _ option: String) throws {
+                if let given, given != recorded {
+                    throw BenchError.report(
+                        path: files.json.path, reason: "\(option) \(given) differs from the report's \(recorded.map { "\($0)" } ?? "none"); drop it to resume")
+                }
+            }
+            try check(model, c.model, "--model")
+            try check(instructions, c.instructions, "--instructions")
+            try check(maxTokens, c.maxTokens, "--max-tokens")
+            try check(template, c.template, "--template")
+            try check(limit, c.limit, "--limit")
+            if ruleSets != nil || !ablate.isEmpty {
+                let names = try requestedRuleSets().map(\.name)
+                try check(names, report.ruleSets.map(\.name), "--rule-sets")
+            }
+            return (report, files)
+        }
+        let path = instructions ?? ""
+        var items = try InstructionFile.read(path: path)
+        if let limit { items = Array(items.prefix(limit)) }
+        let configuration = BenchConfiguration(
+            model: model ?? ModelCatalog.defaultName, instructions: path, template: template ?? "tulu", maxTokens: maxTokens ?? 256, limit: limit)
+        let report = BenchReport(configuration: configuration, ruleSets: try requestedRuleSets(), instructions: items)
+        return (report, ReportFiles(directory: URL(fileURLWithPath: out ?? "bench-report"), command: command))
+    }
+
+    /// The rule sets named by --rule-sets, then each --ablate's leave-one-out sets; names must be unique.
+    private func requestedRuleSets() throws -> [RuleSet] {
+        let names = (ruleSets ?? "none,paper").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var sets = try names.map(RuleSet.load)
+        for name in ablate { sets += try RuleSet.load(name).leaveOneOut() }
+        var seen = Set<String>()
+        for set in sets where !seen.insert(set.name).inserted {
+            throw ValidationError("two rule sets are named '\(set.name)'; give each file its own \"name\"")
+        }
+        guard !sets.isEmpty else { throw ValidationError("--rule-sets names no rule set") }
+        return sets
+    }
+}
+
+/// An argument as a shell would need it quoted.
+private func shellQuoted(_ argument: String) -> String {
+    argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=,:".contains($0) } ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import PoE
+import PoEKernels
+import PoETransformer
+
+/// Prompt processing and generation speed, in the manner of llama-bench.
+struct SpeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speed",
+        abstract: "Measure prompt processing and generation speed (tokens per second).",
+        discussion: """
+            Prompt: a batch of random tokens from an empty context. Generation: from a context holding BOS, one
+            token per step, each the greedy choice of the last step; with --batch B, B sequences stepped
+            together, reporting their combined rate. Medians over --repetitions runs.
+            """
+    )
+
+    @OptionGroup var model: ModelOption
+    @Option(name: .customLong("prompt-tokens")) var promptTokens = 512
+    @Option(name: .customLong("gen-tokens")) var genTokens = 128
+    @Option(help: "Sequences generated together.") var batch = 1
+    @Option(help: "Threads (default: every core).") var threads: Int?
+    @Option(help: "Runs of each measurement; the median is reported.") var repetitions = 3
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard promptTokens >= 1, genTokens >= 1, batch >= 1, repetitions >= 1 else {
+            throw ValidationError("--prompt-tokens, --gen-tokens, --batch and --repetitions must be at least 1")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { ComputeThreads.set(threads) }
+        let transformer = try model.load()
+        var generator = SeededGenerator(seed: 1)
+        let vocabulary = transformer.vocabulary
+        let ordinary = (0 ..< TokenID(vocabulary.count)).filter { vocabulary.attributes[Int($0)].contains(.normal) }
+        let prompt = (0 ..< promptTokens).map { _ in ordinary[Int(generator.next() % UInt64(ordinary.count))] }
+        let start: TokenID = vocabulary.bos ?? ordinary[0]
+
+        let promptSeconds = try median {
+            let session = try transformer.makeSession()
+            return try seconds { _ = try session.append(prompt, logits: .last) }
+        }
+        let generationSeconds = try median {
+            let sessions = try (0 ..< batch).map { _ in try transformer.makeSession() }
+            var next = try sessions.map { try $0.append([start], logits: .last).argmax(row: 0) }
+            return try seconds {
+                for _ in 0 ..< genTokens {
+                    if batch == 1 {
+                        next = [try sessions[0].append(next, logits: .last).argmax(row: 0)]
+                    } else {
+                        let logits = try transformer.decode(sessions, tokens: next)
+                        next = (0 ..< batch).map { logits.argmax(row: $0) }
+                    }
+                }
+            }
+        }
+        let report = SpeedReport(
+            model: model.model, promptTokens: promptTokens, genTokens: genTokens, batch: batch, threads: ComputeThreads.count,
+            promptTokensPerSecond: Double(promptTokens) / promptSeconds,
+            genTokensPerSecond: Double(genTokens * batch) / generationSeconds,
+            peakResidentBytes: peakResidentBytes(), kernels: ["portable", "avx2", "avx512"][Int(poe_simd_level())],
+            blasCore: OpenBLAS.coreName)
+        if json {
+            print(try jsonLine(report))
+        } else {
+            print("\(report.model): prompt \(promptTokens) tokens \(String(format: "%.1f", report.promptTokensPerSecond)) tok/s; "
+                + "generation \(genTokens) tokens × \(batch) \(String(format: "%.1f", report.genTokensPerSecond)) tok/s; "
+                + "\(report.threads) threads; peak memory \(report.peakResidentBytes / 1_048_576) MiB; kernels \(report.kernels), OpenBLAS \(report.blasCore)")
+        }
+    }
+
+    private func median(_ run: () throws -> Double) throws -> Double {
+        let times = try (0 ..< repetitions).map { _ in try run() }.sorted()
+        return times[times.count / 2]
+    }
+
+    private func seconds(_ body: () throws -> Void) throws -> Double {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+}
+
+/// The process's peak resident memory (VmHWM), in bytes.
+func peakResidentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes * 1024
+}
+
+private struct SpeedReport: Encodable {
+    let model: String
+    let promptTokens: Int
+    let genTokens: Int
+    let batch: Int
+    let threads: Int
+    let promptTokensPerSecond: Double
+    let genTokensPerSecond: Double
+    let peakResidentBytes: Int
+    let kernels: String
+    let blasCore: String
+
+    enum CodingKeys: String, CodingKey {
+        case model, batch, threads, kernels
+        case blasCore = "blas_core"
+        case promptTokens = "prompt_tokens", genTokens = "gen_tokens"
+        case promptTokensPerSecond = "prompt_tokens_per_s", genTokensPerSecond = "gen_tokens_per_s"
+        case peakResidentBytes = "peak_resident_bytes"
+    }
+}

@@ -1,0 +1,153 @@
+import PoEKernels
+import PoETransformer
+import Testing
+
+/// The C kernels on random blocks of every type, in every implementation this CPU has: the SIMD code
+/// dequantizes bit for bit like the portable code, products equal the dot products of dequantized rows to
+/// float32 accuracy, and a vector's result does not depend on how many vectors share the call.
+@Suite struct KernelTests {
+    /// 0 (portable) everywhere, 1 (AVX2) and 2 (AVX-512) where the CPU has them.
+    static let implementations: [Int32] = Array(0 ... poe_simd_level())
+
+    static let cases: [(GGMLType, Int32)] = dequantizableTypes.flatMap { type in implementations.map { (type, $0) } }
+
+    @Test(arguments: dequantizableTypes)
+    func implementationsDequantizeAlike(type: GGMLType) throws {
+        let n = 2 * type.layout.blockElements * 8 + (type.layout.blockElements == 1 ? 5 : 0)  // float types: a ragged tail too
+        let bytes = Self.randomRow(type, values: n, seed: 7)
+        let results = Self.implementations.map { implementation in
+            var values = [Float](repeating: .nan, count: n)
+            let status = bytes.withUnsafeBytes { poe_dequantize_using(implementation, Int32(type.rawValue), $0.baseAddress, n, &values) }
+            #expect(status == 0)
+            return values
+        }
+        for values in results.dropFirst() {
+            #expect(values.map(\.bitPattern) == results[0].map(\.bitPattern), "\(type): a SIMD implementation differs from the portable one")
+        }
+        #expect(results[0].allSatisfy { $0.isFinite })
+    }
+
+    /// Each product within float32 rounding of the exact dot product of the dequantized row with the vector:
+    /// |y − Σ w·x| ≤ 1e-5 · Σ |w·x| (the sum has a few hundred terms).
+    @Test(arguments: cases)
+    func productsEqualDotProductsOfDequantizedRows(type: GGMLType, implementation: Int32) throws {
+        let n = type.layout.blockElements == 1 ? 260 : 512, rows = 7, vectors = 5
+        let matrix = Self.randomMatrix(type, rows: rows, values: n, seed: 11)
+        let x = Self.randomVectors(vectors, n, seed: 3)
+        let y = try Self.product(type, implementation, matrix, rows: 0 ..< rows, n: n, x: x, vectors: vectors)
+        var weights = [Float](repeating: 0, count: rows * n)
+        _ = matrix.bytes.withUnsafeBytes { poe_dequantize_using(0, Int32(type.rawValue), $0.baseAddress, rows * n, &weights) }
+        var worst = 0.0
+        for r in 0 ..< rows {
+            for i in 0 ..< vectors {
+                var exact = 0.0, magnitude = 0.0
+                for k in 0 ..< n {
+                    let term = Double(weights[r * n + k]) * Double(x[i * n + k])
+                    exact += term
+                    magnitude += abs(term)
+                }
+                worst = max(worst, abs(Double(y[i * rows + r]) - exact) / magnitude)
+            }
+        }
+        #expect(worst <= 1e-5, "\(type) implementation \(implementation): relative error \(worst)")
+    }
+
+    /// Vector i's results are the same bits whether it is multiplied alone or with up to 19 others (past the
+    /// kernel's group of 16), and a call writes only the rows it is given.
+    @Test(arguments: cases)
+    func resultsDoNotDependOnBatching(type: GGMLType, implementation: Int32) throws {
+        let n = type.layout.blockElements == 1 ? 64 : 256, rows = 6, vectors = 20
+        let matrix = Self.randomMatrix(type, rows: rows, values: n, seed: 5)
+        let x = Self.randomVectors(vectors, n, seed: 9)
+        let together = try Self.product(type, implementation, matrix, rows: 2 ..< 5, n: n, x: x, vectors: vectors)
+        for i in 0 ..< vectors {
+            let alone = try Self.product(type, implementation, matrix, rows: 2 ..< 5, n: n, x: Array(x[i * n ..< (i + 1) * n]), vectors: 1)
+            #expect(alone[2 ..< 5].map(\.bitPattern) == together[i * rows + 2 ..< i * rows + 5].map(\.bitPattern), "\(type): vector \(i)")
+            #expect(alone[0].isNaN && alone[5].isNaN, "rows outside the range are not written")
+        }
+    }
+
+    @Test func unsupportedTypesAreRefused() {
+        var out = [Float](repeating: 0, count: 256)
+        let bytes = [UInt8](repeating: 0, count: 256)
+        for implementation in Self.implementations {
+            for type in [GGMLType.q2_K, .q8_K, .iq4_xs] {
+                let status = bytes.withUnsafeBytes { poe_dequantize_using(implementation, Int32(type.rawValue), $0.baseAddress, 256, &out) }
+                #expect(status == -1)
+                let product = bytes.withUnsafeBytes {
+                    poe_matmul_using(implementation, Int32(type.rawValue), $0.baseAddress, 84, 0, 1, 256, out, 256, 1, &out, 1)
+                }
+                #expect(product == -1)
+            }
+        }
+        #expect(poe_dequantize_using(7, 0, bytes, 1, &out) == -1, "an unknown implementation")
+    }
+
+    // MARK: Random data
+
+    struct Matrix {
+        let bytes: [UInt8]
+        let rowBytes: Int
+    }
+
+    static func product(
+        _ type: GGMLType, _ implementation: Int32, _ matrix: Matrix, rows: Range<Int>, n: Int, x: [Float], vectors: Int
+    ) throws -> [Float] {
+        let allRows = matrix.bytes.count / matrix.rowBytes
+        var y = [Float](repeating: .nan, count: vectors * allRows)
+        let status = matrix.bytes.withUnsafeBytes { w in
+            poe_matmul_using(
+                implementation, Int32(type.rawValue), w.baseAddress, matrix.rowBytes, Int32(rows.lowerBound), Int32(rows.upperBound),
+                Int32(n), x, n, Int32(vectors), &y, allRows)
+        }
+        try #require(status == 0)
+        return y
+    }
+
+    static func randomMatrix(_ type: GGMLType, rows: Int, values: Int, seed: UInt64) -> Matrix {
+        let rowsBytes = (0 ..< rows).map { randomRow(type, values: values, seed: seed &+ UInt64($0)) }
+        return Matrix(bytes: rowsBytes.flatMap { $0 }, rowBytes: rowsBytes[0].count)
+    }
+
+    static func randomVectors(_ count: Int, _ n: Int, seed: UInt64) -> [Float] {
+        var random = SplitMix64(seed: seed)
+        return (0 ..< count * n).map { _ in random.nextFloat() * 2 - 1 }
+    }
+
+    /// `values` values of `type`: random bytes, with every scale (an f16 field) set to a modest finite value.
+    static func randomRow(_ type: GGMLType, values: Int, seed: UInt64) -> [UInt8] {
+        var random = SplitMix64(seed: seed)
+        func half(_ value: Float) -> [UInt8] {
+            let bits = Float16(value).bitPattern
+            return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+        }
+        switch type {
+        case .f32:
+            return (0 ..< values).flatMap { _ in withUnsafeBytes(of: (random.nextFloat() * 2 - 1).bitPattern.littleEndian, Array.init) }
+        case .f16:
+            return (0 ..< values).flatMap { _ in half(random.nextFloat() * 2 - 1) }
+        case .bf16:
+            return (0 ..< values).flatMap { _ -> [UInt8] in
+                let bits = (random.nextFloat() * 2 - 1).bitPattern >> 16
+                return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+            }
+        default:
+            let (elements, blockBytes) = type.layout
+            // Byte offsets of each block's f16 scales (and minima).
+            let halves: [Int] = switch type {
+            case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+            case .q6_K: [208]
+            default: [0]
+            }
+            var bytes: [UInt8] = []
+            for _ in 0 ..< values / elements {
+                var block = (0 ..< blockBytes).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                for offset in halves {
+                    block.replaceSubrange(offset ..< offset + 2, with: half(0.01 + random.nextFloat() * 0.05))
+                }
+                bytes += block
+            }
+            return bytes
+        }
+    }
+}
