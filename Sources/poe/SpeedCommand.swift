@@ -12,7 +12,8 @@ struct SpeedCommand: ParsableCommand {
         discussion: """
             Prompt: a batch of random tokens from an empty context. Generation: from a context holding BOS, one
             token per step, each the greedy choice of the last step; with --batch B, B sequences stepped
-            together, reporting their combined rate. Medians over --repetitions runs.
+            together, reporting their combined rate. Medians over --repetitions runs, each on the same
+            sessions emptied (as llama-bench reuses its context).
             """
     )
 
@@ -40,12 +41,16 @@ struct SpeedCommand: ParsableCommand {
         let prompt = (0 ..< promptTokens).map { _ in ordinary[Int(generator.next() % UInt64(ordinary.count))] }
         let start: TokenID = vocabulary.bos ?? ordinary[0]
 
+        // As llama-bench does, the sessions (their buffers and caches) are made once and emptied between
+        // runs, so that the runs time the model rather than first-touch allocation.
+        let session = try transformer.makeSession()
         let promptSeconds = try median {
-            let session = try transformer.makeSession()
+            try session.truncate(to: 0)
             return try seconds { _ = try session.append(prompt, logits: .last) }
         }
+        let sessions = try (0 ..< batch).map { _ in try transformer.makeSession() }
         let generationSeconds = try median {
-            let sessions = try (0 ..< batch).map { _ in try transformer.makeSession() }
+            for session in sessions { try session.truncate(to: 0) }
             var next = try sessions.map { try $0.append([start], logits: .last).argmax(row: 0) }
             return try seconds {
                 for _ in 0 ..< genTokens {

@@ -48,6 +48,22 @@ int poe_matmul_using(int implementation, int type, const void *weights, size_t r
 void poe_attend(const float *q, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride, int vd,
                 int count, float scale, float *scores, float *out);
 
+/// Softmax over row[begin ..< end] in place; the rest of the `count` entries become 0.
+void poe_softmax(float *row, int begin, int end, int count);
+
+/// Activations `poe_gated_activation` knows.
+enum { POE_SILU = 0, POE_GELU_TANH = 1 };
+
+/// gate[i] = act(gate[i]) · up[i] for SiLU or GELU (tanh approximation), to about one ulp of exp.
+void poe_gated_activation(int kind, float *gate, const float *up, size_t count);
+
+/// A pause for spin-wait loops (x86 `pause`), easing the core's pipeline and its sibling thread.
+static inline void poe_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,23 +1,10 @@
 import Foundation
+import PoEKernels
 
-/// `gate[i] = act(gate[i]) * up[i]`: the gated linear unit of the feed-forward block.
+/// `gate[i] = act(gate[i]) * up[i]`: the gated linear unit of the feed-forward block (in C, vectorized:
+/// SiLU, or GELU with the tanh approximation as Gemma was trained).
 func gatedActivation(_ activation: TransformerConfig.Activation, gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-    switch activation {
-    case .silu:
-        for i in 0 ..< count {
-            let g = gate[i]
-            gate[i] = g / (1 + exp(-g)) * up[i]
-        }
-    case .geluTanh:
-        for i in 0 ..< count { gate[i] = gelu(gate[i]) * up[i] }
-    }
-}
-
-/// GELU with the tanh approximation, as Gemma was trained: 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))).
-@inline(__always)
-private func gelu(_ x: Float) -> Float {
-    let sqrtTwoOverPi: Float = 0.797_884_560_802_865_4
-    return 0.5 * x * (1 + tanh(sqrtTwoOverPi * x * (1 + 0.044715 * x * x)))
+    poe_gated_activation(Int32(activation == .silu ? POE_SILU : POE_GELU_TANH), gate, up, count)
 }
 
 /// `x = c · tanh(x / c)`, Gemma 2's final-logit soft cap.

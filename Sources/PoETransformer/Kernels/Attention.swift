@@ -55,32 +55,42 @@ func attention(
 }
 
 /// One query head's attention; see `attention`.
+///
+/// Queries go in blocks of `queryBlock`, each over only the keys that block can see: for a causal
+/// prompt, a little over half the work of one product of every query with every key.
 private func attendHead(
     _ h: Int, _ io: AttentionPointers, shape s: AttentionShape, first: Int, tokens: Int, window: Int?, keyStart: Int,
     scores: UnsafeMutablePointer<Float>
 ) {
-    let keyCount = first + tokens - keyStart
+    let queryBlock = 128
+    let queryStride = s.heads * s.headDimension, outStride = s.heads * s.valueDimension
     let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
     let kv = h / (s.heads / s.kvHeads)
-    // scale · Q_h (tokens, hd) @ K_kvᵀ (hd, keyCount) -> scores (tokens, keyCount)
-    gemm(
-        m: tokens, n: keyCount, k: s.headDimension,
-        io.queries + h * s.headDimension, lda: s.heads * s.headDimension,
-        io.keys + keyStart * keyStride + kv * s.headDimension, ldb: keyStride, transposeB: true,
-        scores, ldc: keyCount, alpha: s.scale)
+    for t0 in stride(from: 0, to: tokens, by: queryBlock) {
+        let t1 = min(t0 + queryBlock, tokens)
+        // The block's keys: from the earliest its first query sees to its last query's own position.
+        let blockStart = window.map { max(keyStart, first + t0 - $0 + 1) } ?? keyStart
+        let keyCount = first + t1 - blockStart
+        // scale · Q_h (t1 − t0, hd) @ K_kvᵀ (hd, keyCount) -> scores (t1 − t0, keyCount)
+        gemm(
+            m: t1 - t0, n: keyCount, k: s.headDimension,
+            io.queries + t0 * queryStride + h * s.headDimension, lda: queryStride,
+            io.keys + blockStart * keyStride + kv * s.headDimension, ldb: keyStride, transposeB: true,
+            scores, ldc: keyCount, alpha: s.scale)
 
-    for t in 0 ..< tokens {
-        let position = first + t
-        let lowest = window.map { max(keyStart, position - $0 + 1) } ?? keyStart
-        softmaxMasked(scores + t * keyCount, visible: (lowest - keyStart) ..< (position + 1 - keyStart), count: keyCount)
+        for t in t0 ..< t1 {
+            let position = first + t
+            let lowest = window.map { max(blockStart, position - $0 + 1) } ?? blockStart
+            softmaxMasked(scores + (t - t0) * keyCount, visible: (lowest - blockStart) ..< (position + 1 - blockStart), count: keyCount)
+        }
+
+        // P (t1 − t0, keyCount) @ V_kv (keyCount, vd) -> out_h (t1 − t0, vd)
+        gemm(
+            m: t1 - t0, n: s.valueDimension, k: keyCount,
+            scores, lda: keyCount,
+            io.values + blockStart * valueStride + kv * s.valueDimension, ldb: valueStride, transposeB: false,
+            io.out + t0 * outStride + h * s.valueDimension, ldc: outStride)
     }
-
-    // P (tokens, keyCount) @ V_kv (keyCount, vd) -> out_h (tokens, vd)
-    gemm(
-        m: tokens, n: s.valueDimension, k: keyCount,
-        scores, lda: keyCount,
-        io.values + keyStart * valueStride + kv * s.valueDimension, ldb: valueStride, transposeB: false,
-        io.out + h * s.valueDimension, ldc: s.heads * s.valueDimension)
 }
 
 /// The buffers of one `attention` call, lent to its threads.
@@ -97,16 +107,5 @@ private struct AttentionPointers: @unchecked Sendable {
 
 /// Softmax over `row[visible]`; every other entry of the `count` becomes 0.
 private func softmaxMasked(_ row: UnsafeMutablePointer<Float>, visible: Range<Int>, count: Int) {
-    var maximum = -Float.infinity
-    for j in visible where row[j] > maximum { maximum = row[j] }
-    var sum: Float = 0
-    for j in visible {
-        let e = exp(row[j] - maximum)
-        row[j] = e
-        sum += e
-    }
-    let inverse = 1 / sum
-    for j in 0 ..< count {
-        row[j] = visible.contains(j) ? row[j] * inverse : 0
-    }
+    poe_softmax(row, Int32(visible.lowerBound), Int32(visible.upperBound), Int32(count))
 }

@@ -1,7 +1,4 @@
-import Dispatch
-import Foundation
 import PoEKernels
-import Synchronization
 
 /// A weight matrix W of shape (outputs, inputs), read in place from the model file in its stored format
 /// (one output per row), and the one place where the model multiplies activations by weights.
@@ -40,7 +37,7 @@ struct WeightMatrix: Sendable {
         let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, inputs, outputs)
         let io = BorrowedPointers(x: x, y: y, scratch: scratch)
         let tileFloats = min(outputs, Self.tileRows) * inputs
-        parallelChunks(outputs, minimumChunk: 256) { chunk, range in
+        parallelChunks(outputs, minimumChunk: 128) { chunk, range in
             let tile = io.scratch + chunk * tileFloats
             var start = range.lowerBound
             while start < range.upperBound {
@@ -78,29 +75,4 @@ struct BorrowedPointers: @unchecked Sendable {
     let y: UnsafeMutablePointer<Float>
     /// Scratch the chunks share out by chunk number.
     let scratch: UnsafeMutablePointer<Float>
-}
-
-/// Runs `body(chunk, range)` over `count` items split into one contiguous chunk per core (at least
-/// `minimumChunk` items each), and returns when all are done.
-///
-/// This is the engine's only parallelism: OpenBLAS runs single-threaded inside the chunks (see `gemm`),
-/// because its own spinning threads and ours would fight over the cores.
-func parallelChunks(_ count: Int, minimumChunk: Int = 64, _ body: @Sendable (Int, Range<Int>) -> Void) {
-    let chunks = max(1, min(ComputeThreads.count, count / max(minimumChunk, 1)))
-    if chunks == 1 {
-        body(0, 0 ..< count)
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        body(chunk, count * chunk / chunks ..< count * (chunk + 1) / chunks)
-    }
-}
-
-/// How many threads the engine splits its work across (default: the machine's cores).
-public enum ComputeThreads {
-    private static let stored = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
-
-    public static var count: Int { stored.load(ordering: .relaxed) }
-
-    public static func set(_ count: Int) { stored.store(max(1, count), ordering: .relaxed) }
 }
