@@ -9,7 +9,8 @@ For each model, alternating the two engines each repetition (the machine is shar
 - tg: 128 tokens generated one at a time after BOS;
 - batch: `poe speed --batch 16`, 16 sequences of 128 tokens stepped together, against llama.cpp's single
   stream (the issue's bar is 3x).
-Medians over --repetitions. Ratios are swift-poe's rate over llama.cpp's: above 1, swift-poe is faster.
+Both engines first run each measurement once untimed (llama-bench's warm-up: the weights' pages and the
+buffers are touched before timing). Medians over --repetitions. Ratios are swift-poe's rate over llama.cpp's: above 1, swift-poe is faster.
 Also prints swift-poe's peak resident memory against the file's size plus the KV cache.
 """
 
@@ -86,6 +87,7 @@ def main():
         common = ["--model", model, "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
                   "--threads", str(args.threads), "--repetitions", "1", "--json"]
         theirs, ours, batched = [], [], []
+        llama_cpp_speed(llm, args.prompt_tokens, args.gen_tokens, seed=-1)  # warm-up, as `poe speed` has its own
         for repetition in range(args.repetitions):
             theirs.append(llama_cpp_speed(llm, args.prompt_tokens, args.gen_tokens, seed=repetition))
             ours.append(json.loads(poe("speed", *common)))

@@ -31,9 +31,11 @@ int poe_cpu_has_avx512(void) {
 }
 
 // ---- Unpacking one 32-value group into two vectors of dequantized weights ----------------------------
+//
+// The 4- and 5-bit types look their weights up: a block (or K-quant sub-block) has only 16 or 32 possible
+// weights, so they are computed once per block, with the portable code's arithmetic, and each value's bits
+// index them (a permute), in place of a conversion, a multiply and an add per value.
 
-TARGET INLINE __m512 u8x16(__m128i v) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(v)); }
-TARGET INLINE __m512 i8x16(__m128i v) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v)); }
 TARGET INLINE __m128i load16(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }
 
 /// The low and high nibbles of 16 bytes, as bytes.
@@ -43,10 +45,14 @@ TARGET INLINE void nibbles(const uint8_t *qs, __m128i *lo, __m128i *hi) {
     *hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
 }
 
-/// Sixteen nibbles with a fifth bit (16) where `high` has one, as floats.
-TARGET INLINE __m512 with_fifth_bit(__m128i nibbles, __mmask16 high) {
+/// 0, 1, ..., 15 as floats.
+TARGET INLINE __m512 iota16(void) { return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+
+/// Sixteen weights looked up by 5-bit values: the nibbles, with 16 added where `high` has a bit, index a
+/// 32-entry table held as `low` (entries 0 ..< 16) and `high_table` (16 ..< 32).
+TARGET INLINE __m512 lookup32(__m128i nibbles, __mmask16 high, __m512 low, __m512 high_table) {
     const __m512i v = _mm512_cvtepu8_epi32(nibbles);
-    return _mm512_cvtepi32_ps(_mm512_mask_or_epi32(v, high, v, _mm512_set1_epi32(16)));
+    return _mm512_permutex2var_ps(low, _mm512_mask_or_epi32(v, high, v, _mm512_set1_epi32(16)), high_table);
 }
 
 /// q·d, then + m (`minimum` > 0), − m (< 0) or nothing: as the portable code dequantizes, two roundings.
@@ -61,38 +67,40 @@ TARGET INLINE void unpack32(int type, const uint8_t *row, int g, __m512 *w0, __m
     switch (type) {
     case POE_Q4_0: {
         const uint8_t *b = row + (size_t)g * Q4_0_BYTES;
-        const float d = poe_half_f16c(b);
+        const __m512 table = scaled(_mm512_sub_ps(iota16(), _mm512_set1_ps(8)), poe_half_f16c(b), 0, 0);  // (q − 8)·d
         nibbles(b + 2, &lo, &hi);
-        const __m128i eight = _mm_set1_epi8(8);
-        *w0 = scaled(i8x16(_mm_sub_epi8(lo, eight)), d, 0, 0);
-        *w1 = scaled(i8x16(_mm_sub_epi8(hi, eight)), d, 0, 0);
+        *w0 = lookup32(lo, 0, table, table);
+        *w1 = lookup32(hi, 0, table, table);
         return;
     }
     case POE_Q4_1: {
         const uint8_t *b = row + (size_t)g * Q4_1_BYTES;
-        const float d = poe_half_f16c(b), m = poe_half_f16c(b + 2);
+        const __m512 table = scaled(iota16(), poe_half_f16c(b), poe_half_f16c(b + 2), 1);  // q·d + m
         nibbles(b + 4, &lo, &hi);
-        *w0 = scaled(u8x16(lo), d, m, 1);
-        *w1 = scaled(u8x16(hi), d, m, 1);
+        *w0 = lookup32(lo, 0, table, table);
+        *w1 = lookup32(hi, 0, table, table);
         return;
     }
     case POE_Q5_0: {
+        // The block's 32 possible weights, (q − 16)·d for q = 0 ..< 32, in two tables; each weight is a
+        // lookup by its 5-bit value (the same products the portable code forms, so the same bits).
         const uint8_t *b = row + (size_t)g * Q5_0_BYTES;
         const float d = poe_half_f16c(b);
+        const __m512 below = scaled(_mm512_sub_ps(iota16(), _mm512_set1_ps(16)), d, 0, 0), above = scaled(iota16(), d, 0, 0);
         const uint32_t qh = poe_u32(b + 2);
         nibbles(b + 6, &lo, &hi);
-        const __m512 sixteen = _mm512_set1_ps(16);
-        *w0 = scaled(_mm512_sub_ps(with_fifth_bit(lo, (__mmask16)qh), sixteen), d, 0, 0);
-        *w1 = scaled(_mm512_sub_ps(with_fifth_bit(hi, (__mmask16)(qh >> 16)), sixteen), d, 0, 0);
+        *w0 = lookup32(lo, (__mmask16)qh, below, above);
+        *w1 = lookup32(hi, (__mmask16)(qh >> 16), below, above);
         return;
     }
     case POE_Q5_1: {
         const uint8_t *b = row + (size_t)g * Q5_1_BYTES;
         const float d = poe_half_f16c(b), m = poe_half_f16c(b + 2);
+        const __m512 below = scaled(iota16(), d, m, 1), above = scaled(_mm512_add_ps(iota16(), _mm512_set1_ps(16)), d, m, 1);
         const uint32_t qh = poe_u32(b + 4);
         nibbles(b + 8, &lo, &hi);
-        *w0 = scaled(with_fifth_bit(lo, (__mmask16)qh), d, m, 1);
-        *w1 = scaled(with_fifth_bit(hi, (__mmask16)(qh >> 16)), d, m, 1);
+        *w0 = lookup32(lo, (__mmask16)qh, below, above);
+        *w1 = lookup32(hi, (__mmask16)(qh >> 16), below, above);
         return;
     }
     case POE_Q4_K:
@@ -103,13 +111,16 @@ TARGET INLINE void unpack32(int type, const uint8_t *row, int g, __m512 *w0, __m
         uint8_t scale, minimum;
         poe_scale_min_k4(s, b + 4, &scale, &minimum);
         const float d = poe_half_f16c(b) * scale, m = poe_half_f16c(b + 2) * minimum;
+        // The sub-block's possible weights q·d − m, looked up as for Q5_0.
+        const __m512 below = scaled(iota16(), d, m, -1);
+        const __m512 above = q5 ? scaled(_mm512_add_ps(iota16(), _mm512_set1_ps(16)), d, m, -1) : below;
         __m128i lo1, hi1;
         nibbles(qs, &lo, &hi);
         nibbles(qs + 16, &lo1, &hi1);
         __mmask32 fifth = 0;
         if (q5) fifth = _mm256_test_epi8_mask(_mm256_loadu_si256((const __m256i *)(b + 16)), _mm256_set1_epi8((char)(1 << s)));
-        *w0 = scaled(with_fifth_bit(half ? hi : lo, (__mmask16)fifth), d, m, -1);
-        *w1 = scaled(with_fifth_bit(half ? hi1 : lo1, (__mmask16)(fifth >> 16)), d, m, -1);
+        *w0 = lookup32(half ? hi : lo, (__mmask16)fifth, below, above);
+        *w1 = lookup32(half ? hi1 : lo1, (__mmask16)(fifth >> 16), below, above);
         return;
     }
     case POE_Q6_K: {

@@ -13,7 +13,8 @@ struct SpeedCommand: ParsableCommand {
             Prompt: a batch of random tokens from an empty context. Generation: from a context holding BOS, one
             token per step, each the greedy choice of the last step; with --batch B, B sequences stepped
             together, reporting their combined rate. Medians over --repetitions runs, each on the same
-            sessions emptied (as llama-bench reuses its context).
+            sessions emptied (as llama-bench reuses its context), after one untimed warm-up run of each
+            (as llama-bench does; --no-warmup skips it).
             """
     )
 
@@ -23,6 +24,8 @@ struct SpeedCommand: ParsableCommand {
     @Option(help: "Sequences generated together.") var batch = 1
     @Option(help: "Threads (default: every core).") var threads: Int?
     @Option(help: "Runs of each measurement; the median is reported.") var repetitions = 3
+    @Flag(help: "Time the first run too (by default one untimed run first touches the weights and buffers).")
+    var noWarmup = false
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -79,6 +82,7 @@ struct SpeedCommand: ParsableCommand {
     }
 
     private func median(_ run: () throws -> Double) throws -> Double {
+        if !noWarmup { _ = try run() }
         let times = try (0 ..< repetitions).map { _ in try run() }.sorted()
         return times[times.count / 2]
     }

@@ -67,6 +67,31 @@ import Testing
         }
     }
 
+    /// RMS normalization: every implementation gives the portable code's bits, within float rounding of
+    /// the normalization computed in Double; rows of lengths with and without a ragged tail.
+    @Test(arguments: [37, 640])
+    func rmsNormImplementationsAgree(n: Int) {
+        let rows = 3
+        let x = Self.randomVectors(rows, n, seed: 21).enumerated().map { $1 * Float(1 + $0 % 7) * 40 }
+        let weight = Self.randomVectors(1, n, seed: 22)
+        let results = Self.implementations.map { implementation in
+            var out = [Float](repeating: .nan, count: rows * n)
+            poe_rms_norm_using(implementation, x, weight, Int32(n), Int32(rows), 1e-6, &out)
+            return out
+        }
+        for (implementation, out) in zip(Self.implementations, results) {
+            #expect(out.map(\.bitPattern) == results[0].map(\.bitPattern), "implementation \(implementation) differs from the portable one")
+        }
+        for r in 0 ..< rows {
+            let row = x[r * n ..< (r + 1) * n].map(Double.init)
+            let scale = 1 / (row.reduce(0) { $0 + $1 * $1 } / Double(n) + 1e-6).squareRoot()
+            for i in 0 ..< n {
+                let exact = row[i] * scale * Double(weight[i])
+                #expect(abs(Double(results[0][r * n + i]) - exact) <= 1e-6 * max(1, abs(exact)), "row \(r) value \(i)")
+            }
+        }
+    }
+
     @Test func unsupportedTypesAreRefused() {
         var out = [Float](repeating: 0, count: 256)
         let bytes = [UInt8](repeating: 0, count: 256)

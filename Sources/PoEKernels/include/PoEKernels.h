@@ -57,6 +57,12 @@ enum { POE_SILU = 0, POE_GELU_TANH = 1 };
 /// gate[i] = act(gate[i]) · up[i] for SiLU or GELU (tanh approximation), to about one ulp of exp.
 void poe_gated_activation(int kind, float *gate, const float *up, size_t count);
 
+/// RMS normalization of `rows` vectors of `n` floats: out = x / √(mean(x²) + ε) · weight (x's squares
+/// summed in double). `out` may be `x`.
+void poe_rms_norm(const float *x, const float *weight, int n, int rows, float epsilon, float *out);
+/// The same in a chosen implementation (0 portable, 2 AVX-512; both give the same bits).
+void poe_rms_norm_using(int implementation, const float *x, const float *weight, int n, int rows, float epsilon, float *out);
+
 /// A pause for spin-wait loops (x86 `pause`), easing the core's pipeline and its sibling thread.
 static inline void poe_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -38,20 +38,52 @@ func attention(
         for head in heads {
             let scratch = io.scores + chunk * tokens * end
             if tokens == 1 {
-                // One query (decoding): a dot product per key and a weighted sum, where two matrix products
-                // of one row would be mostly call overhead.
-                let kv = head / (s.heads / s.kvHeads)
-                let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
-                poe_attend(
-                    io.queries + head * s.headDimension, Int32(s.headDimension),
-                    io.keys + keyStart * keyStride + kv * s.headDimension, keyStride,
-                    io.values + keyStart * valueStride + kv * s.valueDimension, valueStride, Int32(s.valueDimension),
-                    Int32(end - keyStart), s.scale, scratch, io.out + head * s.valueDimension)
+                attendOneQuery(head, io, shape: s, keys: keyStart ..< end, scores: scratch)
             } else {
                 attendHead(head, io, shape: s, first: first, tokens: tokens, window: window, keyStart: keyStart, scores: scratch)
             }
         }
     }
+}
+
+/// One sequence's single new query in a batched decode step: its query and output rows, its cache, and
+/// the position of its new token (already in the cache).
+struct DecodeQuery {
+    let queries: UnsafePointer<Float>
+    let keys: UnsafePointer<Float>
+    let values: UnsafePointer<Float>
+    let position: Int
+    let out: UnsafeMutablePointer<Float>
+}
+
+/// `attention` for several sequences with one new query each (a batched decode step). The sequences,
+/// rather than the heads, are split across threads: each is too little work to split on its own.
+///
+/// - Parameter scores: scratch for (longest context) floats per thread
+func attention(decoding steps: [DecodeQuery], shape s: AttentionShape, window: Int?, scores: UnsafeMutablePointer<Float>) {
+    let scratchStride = (steps.map(\.position).max() ?? 0) + 1
+    let ios = steps.map { AttentionPointers(queries: $0.queries, keys: $0.keys, values: $0.values, scores: scores, out: $0.out) }
+    let positions = steps.map(\.position)
+    parallelChunks(steps.count, minimumChunk: 1) { chunk, range in
+        for i in range {
+            let keyStart = window.map { max(0, positions[i] - $0 + 1) } ?? 0
+            for head in 0 ..< s.heads {
+                attendOneQuery(head, ios[i], shape: s, keys: keyStart ..< positions[i] + 1, scores: ios[i].scores + chunk * scratchStride)
+            }
+        }
+    }
+}
+
+/// One head of one query over the cached positions `keys`: a dot product per key, a softmax and a
+/// weighted sum (`poe_attend`), where two matrix products of one row would be mostly call overhead.
+private func attendOneQuery(_ head: Int, _ io: AttentionPointers, shape s: AttentionShape, keys: Range<Int>, scores: UnsafeMutablePointer<Float>) {
+    let kv = head / (s.heads / s.kvHeads)
+    let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
+    poe_attend(
+        io.queries + head * s.headDimension, Int32(s.headDimension),
+        io.keys + keys.lowerBound * keyStride + kv * s.headDimension, keyStride,
+        io.values + keys.lowerBound * valueStride + kv * s.valueDimension, valueStride, Int32(s.valueDimension),
+        Int32(keys.count), s.scale, scores, io.out + head * s.valueDimension)
 }
 
 /// One query head's attention; see `attention`.
@@ -96,7 +128,8 @@ private func attendHead(
 /// The buffers of one `attention` call, lent to its threads.
 ///
 /// `@unchecked Sendable` is safe: `attention` returns only after every thread has finished; queries, keys
-/// and values are only read; each thread writes its own heads' columns of `out` and its own part of `scores`.
+/// and values are only read; each thread writes its own heads' (or sequences') part of `out` and its own
+/// part of `scores`.
 private struct AttentionPointers: @unchecked Sendable {
     let queries: UnsafePointer<Float>
     let keys: UnsafePointer<Float>

@@ -11,11 +11,16 @@ struct SequenceSlice {
 extension Transformer {
     /// Runs `tokens` (the slices' new tokens, stacked) through every layer. Each slice's keys and values
     /// are appended to its own cache and it attends over that cache only; every other step works on all
-    /// rows at once. Leaves the final normalized hidden states in `b.x` (rows, d).
-    func forward(_ tokens: ArraySlice<TokenID>, slices: [SequenceSlice], buffers b: ActivationBuffers) {
+    /// rows at once. Leaves the final normalized hidden states of the rows `outputs` in `b.x`, as its
+    /// first `outputs.count` rows (outputs.count, d).
+    ///
+    /// Only `outputs` go through the last layer's attention output and feed-forward block (every row's keys
+    /// and values are still cached), as llama.cpp does: a prompt that needs only its last position's logits
+    /// skips nearly a layer's worth of products.
+    func forward(_ tokens: ArraySlice<TokenID>, slices: [SequenceSlice], outputs: Range<Int>, buffers b: ActivationBuffers) {
         let c = config
         let w = weights
-        let n = tokens.count
+        var n = tokens.count
         let d = c.embeddingLength
         let qWidth = c.headCount * c.headDimension
         let kWidth = c.kvHeadCount * c.headDimension
@@ -64,10 +69,30 @@ extension Transformer {
                 let keys = slice.cache.keys[l].pointer, values = slice.cache.values[l].pointer
                 (keys + slice.firstPosition * kWidth).update(from: k + slice.rows.lowerBound * kWidth, count: slice.rows.count * kWidth)
                 (values + slice.firstPosition * vWidth).update(from: v + slice.rows.lowerBound * vWidth, count: slice.rows.count * vWidth)
-                attention(
-                    queries: q + slice.rows.lowerBound * qWidth, keys: keys, values: values, shape: shape,
-                    first: slice.firstPosition, tokens: slice.rows.count, window: c.layers[l].window,
-                    scores: b.scores.pointer, into: attended + slice.rows.lowerBound * c.headCount * c.valueDimension)
+            }
+            let attendedWidth = c.headCount * c.valueDimension
+            if slices.count > 1 && slices.allSatisfy({ $0.rows.count == 1 }) {
+                // A batched decode step: one query per sequence.
+                let steps = slices.map { slice in
+                    DecodeQuery(
+                        queries: q + slice.rows.lowerBound * qWidth, keys: slice.cache.keys[l].pointer, values: slice.cache.values[l].pointer,
+                        position: slice.firstPosition, out: attended + slice.rows.lowerBound * attendedWidth)
+                }
+                attention(decoding: steps, shape: shape, window: c.layers[l].window, scores: b.scores.pointer)
+            } else {
+                for slice in slices {
+                    attention(
+                        queries: q + slice.rows.lowerBound * qWidth, keys: slice.cache.keys[l].pointer, values: slice.cache.values[l].pointer,
+                        shape: shape, first: slice.firstPosition, tokens: slice.rows.count, window: c.layers[l].window,
+                        scores: b.scores.pointer, into: attended + slice.rows.lowerBound * attendedWidth)
+                }
+            }
+            if l == w.layers.count - 1 && outputs != 0 ..< n {
+                // From here on only the wanted rows: move them (attended and residual) to the front.
+                attended.update(from: attended + outputs.lowerBound * attendedWidth, count: outputs.count * attendedWidth)
+                x.update(from: x + outputs.lowerBound * d, count: outputs.count * d)
+                n = outputs.count
+                if n == 0 { return }
             }
             layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: tile)  // Wo (d, heads·vd) -> (n, d)
             if let norm = layer.postAttentionNorm {

@@ -53,15 +53,17 @@ public final class TransformerSession: LanguageModelSession {
             var start = 0
             while start < newTokens.count {
                 let chunk = newTokens[start ..< min(start + chunkSize, newTokens.count)]
-                model.forward(chunk, slices: [SequenceSlice(cache: cache, firstPosition: tokens.count + start, rows: 0 ..< chunk.count)], buffers: buffers)
                 let isLast = chunk.endIndex == newTokens.count
-                switch request {
-                case .none: break
-                case .last where isLast:
-                    model.logits(ofRows: chunk.count - 1 ..< chunk.count, buffers: buffers, into: output.baseAddress!)
-                case .last: break
-                case .all:
-                    model.logits(ofRows: 0 ..< chunk.count, buffers: buffers, into: output.baseAddress! + start * vocabularySize)
+                let outputs = switch request {
+                case .none: 0 ..< 0
+                case .last: isLast ? chunk.count - 1 ..< chunk.count : 0 ..< 0
+                case .all: 0 ..< chunk.count
+                }
+                let slice = SequenceSlice(cache: cache, firstPosition: tokens.count + start, rows: 0 ..< chunk.count)
+                model.forward(chunk, slices: [slice], outputs: outputs, buffers: buffers)
+                if !outputs.isEmpty {
+                    let first = request == .all ? start : 0
+                    model.logits(ofRows: 0 ..< outputs.count, buffers: buffers, into: output.baseAddress! + first * vocabularySize)
                 }
                 start = chunk.endIndex
             }
@@ -109,7 +111,7 @@ public final class TransformerSession: LanguageModelSession {
                 let slices = group.map { i in
                     SequenceSlice(cache: sessions[i].cache, firstPosition: sessions[i].tokens.count, rows: i - group.lowerBound ..< i - group.lowerBound + 1)
                 }
-                model.forward(tokens[group], slices: slices, buffers: first.buffers)
+                model.forward(tokens[group], slices: slices, outputs: 0 ..< group.count, buffers: first.buffers)
                 model.logits(ofRows: 0 ..< group.count, buffers: first.buffers, into: output.baseAddress! + group.lowerBound * vocabularySize)
             }
             initialized = rows * vocabularySize
