@@ -158,16 +158,10 @@ import Testing
             }
         default:
             let (elements, blockBytes) = type.layout
-            // Byte offsets of each block's f16 scales (and minima).
-            let halves: [Int] = switch type {
-            case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
-            case .q6_K: [208]
-            default: [0]
-            }
             var bytes: [UInt8] = []
             for _ in 0 ..< values / elements {
                 var block = (0 ..< blockBytes).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-                for offset in halves {
+                for offset in type.halfPrecisionFields {
                     block.replaceSubrange(offset ..< offset + 2, with: half(0.01 + random.nextFloat() * 0.05))
                 }
                 bytes += block

@@ -86,15 +86,10 @@ private func syntheticRows(_ type: GGMLType, rows: Int, n: Int) -> [UInt8] {
     case .bf16: return (0 ..< rows * n).flatMap { _ in withUnsafeBytes(of: UInt16(value().bitPattern >> 16).littleEndian, Array.init) }
     default:
         let (elements, blockBytes) = type.layout
-        let halves: [Int] = switch type {
-        case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
-        case .q6_K: [208]
-        default: [0]
-        }
         let scale = withUnsafeBytes(of: Float16(0.01).bitPattern.littleEndian, Array.init)
         var bytes = (0 ..< rows * n / elements * blockBytes).map { _ in UInt8(truncatingIfNeeded: next()) }
         for block in stride(from: 0, to: bytes.count, by: blockBytes) {
-            for offset in halves { bytes[block + offset] = scale[0]; bytes[block + offset + 1] = scale[1] }
+            for offset in type.halfPrecisionFields { bytes[block + offset] = scale[0]; bytes[block + offset + 1] = scale[1] }
         }
         return bytes
     }

@@ -83,6 +83,17 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// Byte offsets, within a block, of its half-precision fields: the scale d, then the minimum (m or
+    /// dmin) where the type has one. Empty for float types and for types the kernels do not read.
+    public var halfPrecisionFields: [Int] {
+        switch self {
+        case .q4_0, .q5_0, .q8_0: [0]
+        case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+        case .q6_K: [208]
+        default: []
+        }
+    }
+
     /// Bytes that `elements` values take, or nil if they are not whole blocks or the size overflows.
     public func byteCount(elements: Int) -> Int? {
         let (blockElements, blockBytes) = layout
