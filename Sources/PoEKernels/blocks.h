@@ -53,9 +53,12 @@ static inline float poe_half(const uint8_t *p) {
 __attribute__((target("f16c"))) static inline float poe_half_f16c(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
-    // Not _cvtsh_ss: compilers insert the half into whatever register is free, often an accumulator,
-    // and the false dependency serializes the loop; a zero-extending move has none.
-    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+    // Compilers like to insert the half into whatever register is free, often an accumulator, and the
+    // false dependency serializes the loop. A zero-extending move has none; the empty asm makes the
+    // whole register count, so the compiler cannot trade the move for an insert.
+    __m128i v = _mm_cvtsi32_si128(h);
+    __asm__("" : "+x"(v));
+    return _mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
 /// e^x to about one ulp (Cephes' expf: x = n·ln2 + r, a degree-6 polynomial for e^r, then ·2^n by
