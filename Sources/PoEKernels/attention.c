@@ -1,5 +1,6 @@
 // One query's attention over consecutive cached positions, for decoding, where the prompt path's two
-// matrix products per head would be mostly call overhead.
+// matrix products per head would be mostly call overhead. The query heads that share a key/value head
+// (grouped-query attention) go together, so each cached row is read once for all of them.
 #pragma STDC FP_CONTRACT OFF
 #include "PoEKernels.h"
 #include "blocks.h"
@@ -47,59 +48,124 @@ void poe_softmax(float *row, int begin, int end, int count) {
     for (int j = end; j < count; j++) row[j] = 0;
 }
 
-/// The portable version: scores, softmax, weighted sum of values, one at a time.
-static void attend_portable(const float *q, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
-                            int vd, int count, float scale, float *scores, float *out) {
-    float maximum = -INFINITY;
-    for (int j = 0; j < count; j++) {
-        const float *k = keys + (size_t)j * key_stride;
-        float dot = 0;
-        for (int i = 0; i < hd; i++) dot += q[i] * k[i];
-        scores[j] = scale * dot;
-        if (scores[j] > maximum) maximum = scores[j];
-    }
-    const float inverse = exponentiate(scores, count, maximum);
-    for (int i = 0; i < vd; i++) out[i] = 0;
-    for (int j = 0; j < count; j++) {
-        const float p = scores[j] * inverse, *v = values + (size_t)j * value_stride;
-        for (int i = 0; i < vd; i++) out[i] += p * v[i];
+/// The portable version, one head at a time: scores, softmax, weighted sum of values.
+static void attend_portable(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
+                            size_t value_stride, int vd, int count, float scale, float *scores, float *out) {
+    for (int g = 0; g < heads; g++, q += hd, out += vd, scores += count) {
+        float maximum = -INFINITY;
+        for (int j = 0; j < count; j++) {
+            const float *k = keys + (size_t)j * key_stride;
+            float dot = 0;
+            for (int i = 0; i < hd; i++) dot += q[i] * k[i];
+            scores[j] = scale * dot;
+            if (scores[j] > maximum) maximum = scores[j];
+        }
+        const float inverse = exponentiate(scores, count, maximum);
+        for (int i = 0; i < vd; i++) out[i] = 0;
+        for (int j = 0; j < count; j++) {
+            const float p = scores[j] * inverse, *v = values + (size_t)j * value_stride;
+            for (int i = 0; i < vd; i++) out[i] += p * v[i];
+        }
     }
 }
 
 #if defined(__x86_64__)
-/// The AVX-512 version, the same steps sixteen floats at a time (any head size: the tail is masked).
-TARGET static void attend_avx512(const float *q, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
-                                 int vd, int count, float scale, float *scores, float *out) {
-    float maximum = -INFINITY;
-    for (int j = 0; j < count; j++) {
-        const float *k = keys + (size_t)j * key_stride;
-        __m512 acc = _mm512_setzero_ps();
+enum { GROUP = 4, SLICES = 4 };  // query heads per pass over the keys; value slices of 16 per pass
+
+/// The lanes of floats i ..< i + 16 that lie before `length`.
+TARGET static inline __mmask16 live16(int length, int i) {
+    return length - i >= 16 ? 0xFFFF : length - i <= 0 ? 0 : (__mmask16)((1u << (length - i)) - 1);
+}
+
+/// The AVX-512 version for up to GROUP heads that share keys and values: each key and value row is read
+/// once for all of them, two keys at a time. Each head's arithmetic is the same as alone: lane-wise
+/// products over its head vector then a reduction per score; values summed position by position.
+TARGET __attribute__((always_inline)) static inline void attend_group_avx512(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
+                                       size_t value_stride, int vd, int count, float scale, float *scores, float *out) {
+    float maximum[GROUP], inverse[GROUP];
+    for (int g = 0; g < heads; g++) maximum[g] = -INFINITY;
+    int j = 0;
+    for (; j + 2 <= count; j += 2) {
+        const float *k0 = keys + (size_t)j * key_stride, *k1 = k0 + key_stride;
+        __m512 acc0[GROUP], acc1[GROUP];
+        for (int g = 0; g < heads; g++) acc0[g] = acc1[g] = _mm512_setzero_ps();
         for (int i = 0; i < hd; i += 16) {
-            const __mmask16 live = hd - i >= 16 ? 0xFFFF : (__mmask16)((1u << (hd - i)) - 1);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(live, q + i), _mm512_maskz_loadu_ps(live, k + i), acc);
+            const __mmask16 live = live16(hd, i);
+            const __m512 a = _mm512_maskz_loadu_ps(live, k0 + i), b = _mm512_maskz_loadu_ps(live, k1 + i);
+            for (int g = 0; g < heads; g++) {
+                const __m512 qg = _mm512_maskz_loadu_ps(live, q + (size_t)g * hd + i);
+                acc0[g] = _mm512_fmadd_ps(qg, a, acc0[g]);
+                acc1[g] = _mm512_fmadd_ps(qg, b, acc1[g]);
+            }
         }
-        scores[j] = scale * _mm512_reduce_add_ps(acc);
-        if (scores[j] > maximum) maximum = scores[j];
+        for (int g = 0; g < heads; g++) {
+            float *sg = scores + (size_t)g * count;
+            sg[j] = scale * _mm512_reduce_add_ps(acc0[g]);
+            sg[j + 1] = scale * _mm512_reduce_add_ps(acc1[g]);
+            if (sg[j] > maximum[g]) maximum[g] = sg[j];
+            if (sg[j + 1] > maximum[g]) maximum[g] = sg[j + 1];
+        }
     }
-    const float inverse = exponentiate16(scores, count, maximum);
-    for (int i = 0; i < vd; i += 16) {
-        const __mmask16 live = vd - i >= 16 ? 0xFFFF : (__mmask16)((1u << (vd - i)) - 1);
-        __m512 acc = _mm512_setzero_ps();
-        for (int j = 0; j < count; j++) {
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(scores[j] * inverse), _mm512_maskz_loadu_ps(live, values + (size_t)j * value_stride + i), acc);
+    for (; j < count; j++) {
+        const float *k = keys + (size_t)j * key_stride;
+        __m512 acc[GROUP];
+        for (int g = 0; g < heads; g++) acc[g] = _mm512_setzero_ps();
+        for (int i = 0; i < hd; i += 16) {
+            const __mmask16 live = live16(hd, i);
+            const __m512 a = _mm512_maskz_loadu_ps(live, k + i);
+            for (int g = 0; g < heads; g++) acc[g] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(live, q + (size_t)g * hd + i), a, acc[g]);
         }
-        _mm512_mask_storeu_ps(out + i, live, acc);
+        for (int g = 0; g < heads; g++) {
+            float *sg = scores + (size_t)g * count;
+            sg[j] = scale * _mm512_reduce_add_ps(acc[g]);
+            if (sg[j] > maximum[g]) maximum[g] = sg[j];
+        }
+    }
+    for (int g = 0; g < heads; g++) inverse[g] = exponentiate16(scores + (size_t)g * count, count, maximum[g]);
+    for (int i0 = 0; i0 < vd; i0 += 16 * SLICES) {
+        // Always SLICES slices (those past vd masked off), so that the accumulators stay in registers.
+        const int slices = SLICES;
+        __m512 acc[GROUP][SLICES];
+        for (int g = 0; g < heads; g++)
+            for (int c = 0; c < slices; c++) acc[g][c] = _mm512_setzero_ps();
+        for (int jj = 0; jj < count; jj++) {
+            const float *v = values + (size_t)jj * value_stride + i0;
+            __m512 row[SLICES];
+            for (int c = 0; c < slices; c++) row[c] = _mm512_maskz_loadu_ps(live16(vd - i0, 16 * c), v + 16 * c);
+            for (int g = 0; g < heads; g++) {
+                const __m512 p = _mm512_set1_ps(scores[(size_t)g * count + jj] * inverse[g]);
+                for (int c = 0; c < slices; c++) acc[g][c] = _mm512_fmadd_ps(p, row[c], acc[g][c]);
+            }
+        }
+        for (int g = 0; g < heads; g++)
+            for (int c = 0; c < slices; c++) _mm512_mask_storeu_ps(out + (size_t)g * vd + i0 + 16 * c, live16(vd - i0, 16 * c), acc[g][c]);
+    }
+}
+
+/// Query heads in groups of GROUP, one copy of the group's code per size, so that its loops over heads
+/// unroll and the accumulators stay in registers.
+TARGET static void attend_avx512(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
+                                 size_t value_stride, int vd, int count, float scale, float *scores, float *out) {
+    for (int g = 0; g < heads; g += GROUP) {
+        const float *qg = q + (size_t)g * hd;
+        float *sg = scores + (size_t)g * count, *og = out + (size_t)g * vd;
+        switch (heads - g) {
+        case 1: attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
+        case 2: attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
+        case 3: attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
+        default: attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
+        }
     }
 }
 #endif
 
-void poe_attend(const float *q, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride, int vd,
-                int count, float scale, float *scores, float *out) {
+void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
+                int vd, int count, float scale, float *scores, float *out) {
 #if defined(__x86_64__)
     if (poe_simd_level() >= 2) {
-        attend_avx512(q, hd, keys, key_stride, values, value_stride, vd, count, scale, scores, out);
+        attend_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, scores, out);
         return;
     }
 #endif
-    attend_portable(q, hd, keys, key_stride, values, value_stride, vd, count, scale, scores, out);
+    attend_portable(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, scores, out);
 }

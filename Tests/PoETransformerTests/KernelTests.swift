@@ -1,3 +1,4 @@
+import Foundation
 import PoEKernels
 import PoETransformer
 import Testing
@@ -88,6 +89,33 @@ import Testing
             for i in 0 ..< n {
                 let exact = row[i] * scale * Double(weight[i])
                 #expect(abs(Double(results[0][r * n + i]) - exact) <= 1e-6 * max(1, abs(exact)), "row \(r) value \(i)")
+            }
+        }
+    }
+
+    /// One-query attention: heads that share keys give, together, each head's result alone (the same
+    /// bits), within float rounding of the attention computed in Double; head sizes with and without a
+    /// ragged tail, odd and even key counts.
+    @Test(arguments: [(40, 7), (256, 12)])
+    func attentionOfAGroupIsEachHeadAlone(headSize: Int, count: Int) {
+        let heads = 6, stride = 2 * headSize  // keys and values interleaved with another head's, as in the cache
+        let q = Self.randomVectors(heads, headSize, seed: 31)
+        let keys = Self.randomVectors(count, stride, seed: 32), values = Self.randomVectors(count, stride, seed: 33)
+        let scale = 1 / Float(headSize).squareRoot()
+        var scores = [Float](repeating: 0, count: heads * count)
+        var together = [Float](repeating: .nan, count: heads * headSize)
+        poe_attend(q, Int32(heads), Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, &scores, &together)
+        for g in 0 ..< heads {
+            var alone = [Float](repeating: .nan, count: headSize)
+            Array(q[g * headSize ..< (g + 1) * headSize]).withUnsafeBufferPointer { qg in
+                poe_attend(qg.baseAddress, 1, Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, &scores, &alone)
+            }
+            #expect(alone.map(\.bitPattern) == together[g * headSize ..< (g + 1) * headSize].map(\.bitPattern), "head \(g)")
+            let s = (0 ..< count).map { j in Double(scale) * (0 ..< headSize).reduce(0.0) { $0 + Double(q[g * headSize + $1]) * Double(keys[j * stride + $1]) } }
+            let e = s.map { exp($0 - s.max()!) }, total = e.reduce(0, +)
+            for i in 0 ..< headSize {
+                let exact = (0 ..< count).reduce(0.0) { $0 + e[$1] / total * Double(values[$1 * stride + i]) }
+                #expect(abs(Double(alone[i]) - exact) <= 1e-5, "head \(g) value \(i)")
             }
         }
     }

@@ -21,7 +21,7 @@ struct AttentionShape {
 ///   - queries: (tokens, heads · headDimension)
 ///   - keys: (positions, kvHeads · headDimension)
 ///   - values: (positions, kvHeads · valueDimension)
-///   - scores: scratch for (tokens, first + tokens) floats per thread
+///   - scores: scratch for (max(tokens, heads), first + tokens) floats per thread
 ///   - out: (tokens, heads · valueDimension)
 func attention(
     queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
@@ -35,11 +35,11 @@ func attention(
     // Heads are independent: with enough work, split them across threads, each with its own scores.
     let work = tokens * (end - keyStart) * s.headDimension
     parallelChunks(s.heads, minimumChunk: work >= 1 << 18 ? 1 : s.heads) { chunk, heads in
-        for head in heads {
-            let scratch = io.scores + chunk * tokens * end
-            if tokens == 1 {
-                attendOneQuery(head, io, shape: s, keys: keyStart ..< end, scores: scratch)
-            } else {
+        let scratch = io.scores + chunk * max(tokens, s.heads) * end
+        if tokens == 1 {
+            attendOneQuery(heads: heads, io, shape: s, keys: keyStart ..< end, scores: scratch)
+        } else {
+            for head in heads {
                 attendHead(head, io, shape: s, first: first, tokens: tokens, window: window, keyStart: keyStart, scores: scratch)
             }
         }
@@ -59,31 +59,36 @@ struct DecodeQuery {
 /// `attention` for several sequences with one new query each (a batched decode step). The sequences,
 /// rather than the heads, are split across threads: each is too little work to split on its own.
 ///
-/// - Parameter scores: scratch for (longest context) floats per thread
+/// - Parameter scores: scratch for (heads, longest context) floats per thread
 func attention(decoding steps: [DecodeQuery], shape s: AttentionShape, window: Int?, scores: UnsafeMutablePointer<Float>) {
-    let scratchStride = (steps.map(\.position).max() ?? 0) + 1
+    let scratchStride = s.heads * ((steps.map(\.position).max() ?? 0) + 1)
     let ios = steps.map { AttentionPointers(queries: $0.queries, keys: $0.keys, values: $0.values, scores: scores, out: $0.out) }
     let positions = steps.map(\.position)
     parallelChunks(steps.count, minimumChunk: 1) { chunk, range in
         for i in range {
             let keyStart = window.map { max(0, positions[i] - $0 + 1) } ?? 0
-            for head in 0 ..< s.heads {
-                attendOneQuery(head, ios[i], shape: s, keys: keyStart ..< positions[i] + 1, scores: ios[i].scores + chunk * scratchStride)
-            }
+            attendOneQuery(heads: 0 ..< s.heads, ios[i], shape: s, keys: keyStart ..< positions[i] + 1, scores: ios[i].scores + chunk * scratchStride)
         }
     }
 }
 
-/// One head of one query over the cached positions `keys`: a dot product per key, a softmax and a
-/// weighted sum (`poe_attend`), where two matrix products of one row would be mostly call overhead.
-private func attendOneQuery(_ head: Int, _ io: AttentionPointers, shape s: AttentionShape, keys: Range<Int>, scores: UnsafeMutablePointer<Float>) {
-    let kv = head / (s.heads / s.kvHeads)
+/// Query heads `heads` of one query over the cached positions `keys`: per key/value head, its query heads
+/// together (`poe_attend`: a dot product per key, a softmax, a weighted sum, each cached row read once for
+/// the group), where two matrix products of one row would be mostly call overhead. `scores` holds
+/// (heads, keys) floats.
+private func attendOneQuery(heads: Range<Int>, _ io: AttentionPointers, shape s: AttentionShape, keys: Range<Int>, scores: UnsafeMutablePointer<Float>) {
+    let group = s.heads / s.kvHeads
     let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
-    poe_attend(
-        io.queries + head * s.headDimension, Int32(s.headDimension),
-        io.keys + keys.lowerBound * keyStride + kv * s.headDimension, keyStride,
-        io.values + keys.lowerBound * valueStride + kv * s.valueDimension, valueStride, Int32(s.valueDimension),
-        Int32(keys.count), s.scale, scores, io.out + head * s.valueDimension)
+    var head = heads.lowerBound
+    while head < heads.upperBound {
+        let kv = head / group, last = min(heads.upperBound, (kv + 1) * group)
+        poe_attend(
+            io.queries + head * s.headDimension, Int32(last - head), Int32(s.headDimension),
+            io.keys + keys.lowerBound * keyStride + kv * s.headDimension, keyStride,
+            io.values + keys.lowerBound * valueStride + kv * s.valueDimension, valueStride, Int32(s.valueDimension),
+            Int32(keys.count), s.scale, scores, io.out + head * s.valueDimension)
+        head = last
+    }
 }
 
 /// One query head's attention; see `attention`.

@@ -136,7 +136,7 @@ final class ActivationBuffers {
     let newValues = FloatBuffer(count: 0)
     /// Attention output (tokens, heads · valueDimension).
     let attended = FloatBuffer(count: 0)
-    /// Attention weights of one head (tokens, visible keys).
+    /// Attention weights, per thread: (tokens, visible keys) for a prompt, (heads, visible keys) for a decode step.
     let scores = FloatBuffer(count: 0)
     /// A tile of dequantized weights, for products with many rows of activations.
     let tile = FloatBuffer(count: 0)
@@ -165,7 +165,7 @@ final class ActivationBuffers {
         newKeys.reserve(tokens * c.kvHeadCount * c.headDimension)
         newValues.reserve(tokens * c.kvHeadCount * c.valueDimension)
         attended.reserve(tokens * c.headCount * c.valueDimension)
-        scores.reserve(tokens * keys * ComputeThreads.count)
+        scores.reserve(max(tokens, c.headCount) * keys * ComputeThreads.count)
         gate.reserve(tokens * c.feedForwardLength)
         up.reserve(tokens * c.feedForwardLength)
         for buffer in rotations { buffer.reserve(tokens * c.ropeDimensions) }
