@@ -11,13 +11,6 @@ struct BytePairModel: Sendable {
     /// Take a word that is itself a token whole (Llama 3).
     let ignoresMerges: Bool
 
-    private struct Symbol {
-        var start: Int
-        var length: Int
-        var previous: Int
-        var next: Int
-    }
-
     private struct Candidate: Comparable {
         let left: Int
         let right: Int
@@ -40,15 +33,7 @@ struct BytePairModel: Sendable {
                 output.append(id)
                 return
             }
-            var symbols: [Symbol] = []
-            var offset = 0
-            while offset < bytes.count {
-                let length = min(utf8Length(leadByte: bytes[offset]), bytes.count - offset)
-                symbols.append(Symbol(start: offset, length: length, previous: symbols.count - 1, next: symbols.count + 1))
-                offset += length
-            }
-            guard !symbols.isEmpty else { return }
-            symbols[symbols.count - 1].next = -1
+            guard var symbols = SymbolList(characters: bytes) else { return }
 
             var queue = Heap<Candidate>()
             var key: [UInt8] = []
@@ -68,18 +53,13 @@ struct BytePairModel: Sendable {
                 let left = symbols[best.left], right = symbols[best.right]
                 // Skip pairs that an earlier merge changed.
                 guard left.length == best.leftLength, right.length == best.rightLength else { continue }
-                symbols[best.left].length += right.length
-                symbols[best.right].length = 0
-                symbols[best.left].next = right.next
-                if right.next >= 0 { symbols[right.next].previous = best.left }
+                symbols.merge(best.left, best.right)
                 consider(symbols[best.left].previous, best.left)
                 consider(best.left, symbols[best.left].next)
             }
 
-            var i = 0
-            while i != -1 {
-                let symbol = symbols[i]
-                let piece = UnsafeBufferPointer(rebasing: bytes[symbol.start ..< symbol.start + symbol.length])
+            symbols.forEachPiece { range in
+                let piece = UnsafeBufferPointer(rebasing: bytes[range])
                 if let id = tokens.value(for: piece) {
                     output.append(id)
                 } else {
@@ -89,7 +69,6 @@ struct BytePairModel: Sendable {
                         if let id = tokens.value(for: [byte]) { output.append(id) }
                     }
                 }
-                i = symbol.next
             }
         }
     }

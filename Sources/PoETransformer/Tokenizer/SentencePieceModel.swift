@@ -10,13 +10,6 @@ struct SentencePieceModel: Sendable {
     /// Byte value → its `<0xNN>` token (or, failing that, the one-byte token), when the vocabulary has one.
     let byteTokens: [TokenID?]
 
-    private struct Symbol {
-        var start: Int
-        var length: Int
-        var previous: Int
-        var next: Int
-    }
-
     private struct Candidate: Comparable {
         let left: Int
         let right: Int
@@ -31,17 +24,8 @@ struct SentencePieceModel: Sendable {
 
     /// Appends the tokens of `text` (spaces already escaped as `▁`).
     func tokenize(_ text: [UInt8], into output: inout [TokenID]) throws(TokenizerError) {
-        var symbols: [Symbol] = []
-        var offset = 0
-        while offset < text.count {
-            let length = min(utf8Length(leadByte: text[offset]), text.count - offset)
-            symbols.append(Symbol(start: offset, length: length, previous: symbols.count - 1, next: symbols.count + 1))
-            offset += length
-        }
-        guard !symbols.isEmpty else { return }
-        symbols[symbols.count - 1].next = -1
-
         try text.withUnsafeBufferPointer { (bytes) throws(TokenizerError) in
+            guard var symbols = SymbolList(characters: bytes) else { return }
             var queue = Heap<Candidate>()
             func consider(_ left: Int, _ right: Int) {
                 guard left >= 0, right >= 0 else { return }
@@ -55,18 +39,13 @@ struct SentencePieceModel: Sendable {
                 let left = symbols[best.left], right = symbols[best.right]
                 // Skip pairs that an earlier merge used up.
                 guard left.length > 0, right.length > 0, left.length + right.length == best.length else { continue }
-                symbols[best.left].length += right.length
-                symbols[best.right].length = 0
-                symbols[best.left].next = right.next
-                if right.next >= 0 { symbols[right.next].previous = best.left }
+                symbols.merge(best.left, best.right)
                 consider(symbols[best.left].previous, best.left)
                 consider(best.left, symbols[best.left].next)
             }
 
-            var i = 0
-            while i != -1 {
-                let symbol = symbols[i]
-                let piece = UnsafeBufferPointer(rebasing: bytes[symbol.start ..< symbol.start + symbol.length])
+            try symbols.forEachPiece { (range) throws(TokenizerError) in
+                let piece = UnsafeBufferPointer(rebasing: bytes[range])
                 if let id = tokens.value(for: piece) {
                     output.append(id)
                 } else {
@@ -75,7 +54,6 @@ struct SentencePieceModel: Sendable {
                         output.append(id)
                     }
                 }
-                i = symbol.next
             }
         }
     }
