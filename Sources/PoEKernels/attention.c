@@ -70,7 +70,8 @@ static void attend_portable(const float *q, int heads, int hd, const float *keys
 }
 
 #if defined(__x86_64__)
-enum { GROUP = 4, SLICES = 4 };  // query heads per pass over the keys; value slices of 16 per pass
+enum { GROUP = 4, SLICES = 4, AHEAD = 8 };  // query heads per pass over the keys; value slices of 16 per pass;
+                                            // cached rows prefetched ahead
 
 /// The lanes of floats i ..< i + 16 that lie before `length`.
 TARGET static inline __mmask16 live16(int length, int i) {
@@ -90,6 +91,10 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
         __m512 acc0[GROUP], acc1[GROUP];
         for (int g = 0; g < heads; g++) acc0[g] = acc1[g] = _mm512_setzero_ps();
         for (int i = 0; i < hd; i += 16) {
+            // The cache is rarely in cache (a decode step streams every weight between two reads of it):
+            // ask for the keys a few pairs ahead.
+            _mm_prefetch((const char *)(k0 + AHEAD * key_stride + i), _MM_HINT_T0);
+            _mm_prefetch((const char *)(k1 + AHEAD * key_stride + i), _MM_HINT_T0);
             const __mmask16 live = live16(hd, i);
             const __m512 a = _mm512_maskz_loadu_ps(live, k0 + i), b = _mm512_maskz_loadu_ps(live, k1 + i);
             for (int g = 0; g < heads; g++) {
@@ -130,6 +135,7 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
             for (int c = 0; c < slices; c++) acc[g][c] = _mm512_setzero_ps();
         for (int jj = 0; jj < count; jj++) {
             const float *v = values + (size_t)jj * value_stride + i0;
+            for (int c = 0; c < SLICES; c++) _mm_prefetch((const char *)(v + AHEAD * value_stride + 16 * c), _MM_HINT_T0);
             __m512 row[SLICES];
             for (int c = 0; c < slices; c++) row[c] = _mm512_maskz_loadu_ps(live16(vd - i0, 16 * c), v + 16 * c);
             for (int g = 0; g < heads; g++) {
