@@ -21,7 +21,7 @@ public final class TransformerSession: LanguageModelSession {
         cache = KVCache(
             layers: c.layerCount, keyWidth: c.kvHeadCount * c.headDimension,
             valueWidth: c.kvHeadCount * c.valueDimension, initialPositions: min(capacity, 256))
-        buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count, tileCount: model.weights.tileCount)
+        buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count, tileFloats: model.weights.tileFloats)
     }
 
     private init(copying other: TransformerSession) {
@@ -29,7 +29,7 @@ public final class TransformerSession: LanguageModelSession {
         capacity = other.capacity
         tokens = other.tokens
         cache = other.cache.copy(positions: other.tokens.count)
-        buffers = ActivationBuffers(config: other.model.config, ropeVariants: other.model.rotaryEmbeddings.count, tileCount: other.model.weights.tileCount)
+        buffers = ActivationBuffers(config: other.model.config, ropeVariants: other.model.rotaryEmbeddings.count, tileFloats: other.model.weights.tileFloats)
     }
 
     public func append(_ newTokens: [TokenID], logits request: LogitRequest) throws -> LogitMatrix {
@@ -148,16 +148,17 @@ final class ActivationBuffers {
 
     private let config: TransformerConfig
 
-    /// The largest tile any weight matrix needs.
-    private let tileCount: Int
+    /// The largest tile any weight matrix needs, per thread.
+    private let tileFloats: Int
 
-    init(config: TransformerConfig, ropeVariants: Int, tileCount: Int) {
+    init(config: TransformerConfig, ropeVariants: Int, tileFloats: Int) {
         self.config = config
-        self.tileCount = tileCount
+        self.tileFloats = tileFloats
         rotations = (0 ..< ropeVariants).map { _ in FloatBuffer(count: 0) }
     }
 
-    /// Makes room for a pass of `tokens` tokens whose keys span `keys` positions.
+    /// Makes room for a pass of `tokens` tokens whose keys span `keys` positions, with scratch for as many
+    /// threads as `ComputeThreads` says now (it may have changed since the last pass).
     func reserve(tokens: Int, keys: Int) {
         let c = config
         for buffer in [x, normed, sublayer] { buffer.reserve(tokens * c.embeddingLength) }
@@ -170,6 +171,6 @@ final class ActivationBuffers {
         up.reserve(tokens * c.feedForwardLength)
         for buffer in rotations { buffer.reserve(tokens * c.ropeDimensions) }
         // Only products with many rows of activations dequantize tiles.
-        if tokens > WeightMatrix.fusedLimit { tile.reserve(tileCount) }
+        if tokens > WeightMatrix.fusedLimit { tile.reserve(tileFloats * ComputeThreads.count) }
     }
 }

@@ -27,10 +27,10 @@ struct TransformerWeights: Sendable {
     var output: WeightMatrix
     var ropeFrequencyFactors: [Float]?
 
-    /// The most tile scratch any matrix needs.
-    var tileCount: Int {
+    /// The largest tile (per thread) any matrix needs.
+    var tileFloats: Int {
         let matrices = [tokenEmbedding, output] + layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.gate, $0.up, $0.down] }
-        return matrices.map(\.scratchCount).max() ?? 0
+        return matrices.map(\.tileFloats).max() ?? 0
     }
 
     init(file: GGUFFile, config c: TransformerConfig) throws(ModelLoadProblem) {

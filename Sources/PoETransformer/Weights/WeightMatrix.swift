@@ -17,8 +17,8 @@ struct WeightMatrix: Sendable {
     /// Weight rows dequantized per tile on the OpenBLAS path (at most 4 MiB of floats for 1024 inputs).
     static let tileRows = 1024
 
-    /// Floats of scratch `apply` needs: a tile per thread.
-    var scratchCount: Int { min(outputs, Self.tileRows) * inputs * ComputeThreads.count }
+    /// Floats of one thread's tile on the OpenBLAS path; `apply` needs one per thread.
+    var tileFloats: Int { min(outputs, Self.tileRows) * inputs }
 
     /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ
     func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
@@ -36,7 +36,7 @@ struct WeightMatrix: Sendable {
         // Each thread takes a share of W's rows, a tile at a time, with its own tile of scratch.
         let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, inputs, outputs)
         let io = BorrowedPointers(x: x, y: y, scratch: scratch)
-        let tileFloats = min(outputs, Self.tileRows) * inputs
+        let tileFloats = tileFloats
         parallelChunks(outputs, minimumChunk: 128) { chunk, range in
             let tile = io.scratch + chunk * tileFloats
             var start = range.lowerBound
