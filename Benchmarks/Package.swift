@@ -15,6 +15,7 @@ let package = Package(
             dependencies: [
                 .product(name: "PoE", package: "swift-poe"),
                 .product(name: "PoERules", package: "swift-poe"),
+                .product(name: "PoEBench", package: "swift-poe"),
                 .product(name: "PoETransformer", package: "swift-poe"),
                 .product(name: "PoEKernels", package: "swift-poe"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -107,7 +107,3 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
         try checkpoint(report)
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

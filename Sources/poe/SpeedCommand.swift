@@ -88,10 +88,7 @@ struct SpeedCommand: ParsableCommand {
     }
 
     private func seconds(_ body: () throws -> Void) throws -> Double {
-        let start = ContinuousClock.now
-        try body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        try ContinuousClock().measure(body).seconds
     }
 }
 

@@ -29,14 +29,7 @@ struct AttentionBenchmark: ParsableCommand {
             let session = try transformer.makeSession(capacity: length + steps + 1)
             let prompt = (0 ..< length).map { _ in ordinary[Int(generator.next() % UInt64(ordinary.count))] }
             var next = try session.append(prompt, logits: .last).argmax(row: 0)
-            var times: [Double] = []
-            for _ in 0 ..< steps {
-                let start = ContinuousClock.now
-                next = try session.append([next], logits: .last).argmax(row: 0)
-                let elapsed = ContinuousClock.now - start
-                times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-            }
-            let median = times.sorted()[times.count / 2] * 1000
+            let median = try medianSeconds(runs: steps) { next = try session.append([next], logits: .last).argmax(row: 0) } * 1000
             first = first ?? median
             print(String(format: "%7d | %8.2f | %+.2f ms", length, median, median - (first ?? median)))
         }

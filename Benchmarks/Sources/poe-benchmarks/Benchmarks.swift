@@ -12,12 +12,13 @@ struct Benchmarks: ParsableCommand {
 
 /// Runs `body` `runs` times and returns the median wall-clock time in seconds.
 func medianSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
-    var times: [Double] = []
-    for _ in 0 ..< runs {
-        let start = ContinuousClock.now
-        try body()
-        let elapsed = ContinuousClock.now - start
-        times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-    }
-    return times.sorted()[times.count / 2]
+    let times = try (0 ..< runs).map { _ in try ContinuousClock().measure(body).seconds }.sorted()
+    return times[times.count / 2]
+}
+
+/// Prints `value` as one line of JSON.
+func printJSONLine(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -34,7 +34,8 @@ struct ExpertOverheadBenchmark: ParsableCommand {
         let decodePerToken = try decodeStep(transformer, prompt: prompt, response: Array(response.prefix(32)))
         let share = perToken / decodePerToken
         if json {
-            print(#"{"model": "\#(model)", "rules": "\#(rules)", "experts_seconds_per_token": \#(perToken), "decode_seconds_per_token": \#(decodePerToken), "share_of_decode_step": \#(share)}"#)
+            try printJSONLine(ExpertOverhead(
+                model: model, rules: rules, expertsSecondsPerToken: perToken, decodeSecondsPerToken: decodePerToken, shareOfDecodeStep: share))
         } else {
             print("\(model), rules '\(rules)': the experts add \(String(format: "%.1f", perToken * 1e6)) µs per token; "
                 + "a decode step takes \(String(format: "%.2f", decodePerToken * 1e3)) ms; share \(String(format: "%.3f", share * 100)) %")
@@ -58,7 +59,7 @@ struct ExpertOverheadBenchmark: ParsableCommand {
             total += ContinuousClock.now - start
             tokens.append(token)
         }
-        return Double(total.components.seconds) + Double(total.components.attoseconds) * 1e-18
+        return total.seconds
     }
 
     /// Median seconds of one decode step (a token appended, logits for the next).
@@ -68,12 +69,23 @@ struct ExpertOverheadBenchmark: ParsableCommand {
             let session = try transformer.makeSession()
             _ = try session.append(prompt.tokens, logits: .none)
             for token in response {
-                let start = ContinuousClock.now
-                _ = try session.append([token], logits: .last)
-                let elapsed = ContinuousClock.now - start
-                times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                times.append(try ContinuousClock().measure { _ = try session.append([token], logits: .last) }.seconds)
             }
         }
         return times.sorted()[times.count / 2]
+    }
+}
+
+private struct ExpertOverhead: Encodable {
+    let model: String
+    let rules: String
+    let expertsSecondsPerToken: Double
+    let decodeSecondsPerToken: Double
+    let shareOfDecodeStep: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model, rules
+        case expertsSecondsPerToken = "experts_seconds_per_token", decodeSecondsPerToken = "decode_seconds_per_token"
+        case shareOfDecodeStep = "share_of_decode_step"
     }
 }

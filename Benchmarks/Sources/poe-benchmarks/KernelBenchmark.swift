@@ -59,7 +59,7 @@ struct KernelBenchmark: ParsableCommand {
                     implementation: names[Int(implementation)], vectors: vectors, milliseconds: seconds * 1000,
                     gigabytesPerSecond: bytes / seconds / 1e9, gigaMultiplyAddsPerSecond: macs / seconds / 1e9)
                 if json {
-                    print(String(decoding: try JSONEncoder().encode(line), as: UTF8.self))
+                    try printJSONLine(line)
                 } else {
                     print(String(
                         format: "%@ | %@ (%@) | %d x %d | %@ | %d | %.2f | %.1f | %.1f", model, tensor, type.description,

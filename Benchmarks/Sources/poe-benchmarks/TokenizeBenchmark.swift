@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoE
+import PoEBench
 import PoETransformer
 
 /// How long a vocabulary takes to tokenize a set of instructions (AlpacaEval's 805 by default).
@@ -16,7 +17,7 @@ struct TokenizeBenchmark: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let texts = try Self.instructions(in: instructions)
+        let texts = try InstructionFile.read(path: instructions).map(\.instruction)
         let tokenizer = try GGUFTokenizer(path: ModelStore().resolve(model).path)
         var tokens = 0
         _ = try texts.map { try tokenizer.encode($0, addSpecial: true, parseSpecial: false) }  // warm-up
@@ -25,20 +26,16 @@ struct TokenizeBenchmark: ParsableCommand {
             for text in texts { tokens += try tokenizer.encode(text, addSpecial: true, parseSpecial: false).count }
         }
         if json {
-            print(#"{"model": "\#(model)", "texts": \#(texts.count), "tokens": \#(tokens), "seconds": \#(seconds)}"#)
+            try printJSONLine(TokenizeTiming(model: model, texts: texts.count, tokens: tokens, seconds: seconds))
         } else {
             print("\(model): \(texts.count) instructions, \(tokens) tokens in \(String(format: "%.4f", seconds)) s (median of \(runs))")
         }
     }
+}
 
-    static func instructions(in path: String) throws -> [String] {
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
-        return try lines.enumerated().map { number, line in
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            guard let instruction = object?["instruction"] as? String else {
-                throw ValidationError("\(path) line \(number + 1) has no 'instruction'")
-            }
-            return instruction
-        }
-    }
+private struct TokenizeTiming: Encodable {
+    let model: String
+    let texts: Int
+    let tokens: Int
+    let seconds: Double
 }
