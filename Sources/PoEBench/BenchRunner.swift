@@ -44,23 +44,22 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
     }
 
     /// Completes `report`, calling `checkpoint` with it after every finished piece of work (so that an
-    /// interruption leaves a valid partial report) and `progress` as work finishes. Stops with
-    /// `CancellationError` when the task is cancelled.
+    /// interruption leaves a valid partial report; its summary is brought up to date only at the end, so
+    /// a checkpoint that is written should be summarized first, as `ReportFiles.write` does) and
+    /// `progress` as work finishes. Stops with `CancellationError` when the task is cancelled.
     public func run(
         _ report: inout BenchReport, progress: (BenchProgress) -> Void = { _ in }, checkpoint: (BenchReport) throws -> Void = { _ in }
     ) throws {
         let start = ContinuousClock.now
         let total = report.records.count + report.records.filter(\.hasReference).count
+        let doneBefore = report.records.filter(\.isGenerated).count + report.records.filter { $0.hasReference && $0.isScored }.count
         var doneHere = 0, tokens = 0
-        func done(_ report: BenchReport) -> Int {
-            report.records.filter(\.isGenerated).count + report.records.filter { $0.hasReference && $0.isScored }.count
-        }
-        func tell(_ report: BenchReport, _ phase: String) {
+        func tell(_ phase: String) {
             progress(BenchProgress(
-                done: done(report), total: total, doneHere: doneHere, generatedTokens: tokens,
+                done: doneBefore + doneHere, total: total, doneHere: doneHere, generatedTokens: tokens,
                 elapsedSeconds: (ContinuousClock.now - start).seconds, phase: phase))
         }
-        tell(report, "starting")
+        tell("starting")
 
         for (r, ruleSet) in ruleSets.enumerated() {
             let name = ruleSet.definition.name
@@ -77,9 +76,8 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
                 report.ruleSets[r].generatedTokens += result.tokens.count
                 doneHere += 1
                 tokens += result.tokens.count
-                report.summarize()
                 try checkpoint(report)
-                tell(report, "generating with \(name)")
+                tell("generating with \(name)")
             }
         }
 
@@ -99,11 +97,9 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
                 report.records[i].metrics.referenceTokens = count
                 doneHere += 1
             }
-            report.summarize()
             try checkpoint(report)
-            tell(report, "scoring references")
+            tell("scoring references")
         }
         report.summarize()
-        try checkpoint(report)
     }
 }

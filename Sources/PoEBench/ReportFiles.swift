@@ -16,7 +16,10 @@ public struct ReportFiles: Sendable {
     public var markdown: URL { directory.appendingPathComponent("report.md") }
     public var html: URL { directory.appendingPathComponent("report.html") }
 
+    /// Writes the three files, with the summary brought up to date from the records.
     public func write(_ report: BenchReport) throws {
+        var report = report
+        report.summarize()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try report.encoded().write(to: json, options: .atomic)
         try Data(MarkdownReport.render(report, command: command).utf8).write(to: markdown, options: .atomic)

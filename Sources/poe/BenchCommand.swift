@@ -42,14 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (report, files) = try plan()
+        let (report, files, items) = try plan()
         let transformer = try Transformer(path: ModelStore().resolve(report.configuration.model) { printError($0) }.path)
         let config = report.configuration
-        var items = try InstructionFile.read(path: config.instructions)
-        if let limit = config.limit { items = Array(items.prefix(limit)) }
-        for record in report.records where record.index >= items.count || items[record.index].instruction != record.instruction {
-            throw BenchError.report(path: files.json.path, reason: "\(config.instructions) no longer holds instruction \(record.index + 1) as the report has it")
-        }
         let sets = try report.ruleSets.map { entry in
             BenchRuleSet(definition: entry.definition, product: try PoECommandLine.product(of: [entry.definition], for: transformer))
         }
@@ -97,8 +92,9 @@ struct BenchCommand: AsyncParsableCommand {
         return report
     }
 
-    /// The report to fill: a new one from the options, or the one to resume, checked against the options.
-    private func plan() throws -> (BenchReport, ReportFiles) {
+    /// The report to fill, where it goes and its instructions: a new report from the options, or the one to
+    /// resume, checked against the options and its instruction file.
+    private func plan() throws -> (BenchReport, ReportFiles, [BenchInstruction]) {
         let command = (["poe"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
         if let resume {
             let files = ReportFiles(directory: URL(fileURLWithPath: resume), command: command)
@@ -119,15 +115,23 @@ struct BenchCommand: AsyncParsableCommand {
                 let names = try requestedRuleSets().map(\.name)
                 try check(names, report.ruleSets.map(\.name), "--rule-sets")
             }
-            return (report, files)
+            let items = try Self.instructions(c.instructions, limit: c.limit)
+            for record in report.records where record.index >= items.count || items[record.index].instruction != record.instruction {
+                throw BenchError.report(path: files.json.path, reason: "\(c.instructions) no longer holds instruction \(record.index + 1) as the report has it")
+            }
+            return (report, files, items)
         }
         let path = instructions ?? ""
-        var items = try InstructionFile.read(path: path)
-        if let limit { items = Array(items.prefix(limit)) }
+        let items = try Self.instructions(path, limit: limit)
         let configuration = BenchConfiguration(
             model: model ?? ModelCatalog.defaultName, instructions: path, template: template ?? "tulu", maxTokens: maxTokens ?? 256, limit: limit)
         let report = BenchReport(configuration: configuration, ruleSets: try requestedRuleSets(), instructions: items)
-        return (report, ReportFiles(directory: URL(fileURLWithPath: out ?? "bench-report"), command: command))
+        return (report, ReportFiles(directory: URL(fileURLWithPath: out ?? "bench-report"), command: command), items)
+    }
+
+    private static func instructions(_ path: String, limit: Int?) throws -> [BenchInstruction] {
+        let items = try InstructionFile.read(path: path)
+        return limit.map { Array(items.prefix($0)) } ?? items
     }
 
     /// The rule sets named by --rule-sets, then each --ablate's leave-one-out sets; names must be unique.
