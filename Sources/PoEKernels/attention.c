@@ -25,7 +25,7 @@ TARGET static float exponentiate16(float *scores, int count, float maximum) {
     __m512 sum = _mm512_setzero_ps();
     const __m512 m = _mm512_set1_ps(maximum);
     for (int j = 0; j < count; j += 16) {
-        const __mmask16 live = count - j >= 16 ? 0xFFFF : (__mmask16)((1u << (count - j)) - 1);
+        const __mmask16 live = poe_live16(count - j);
         const __m512 e = poe_exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, scores + j), m));
         _mm512_mask_storeu_ps(scores + j, live, e);
         sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(live, e));
@@ -73,11 +73,6 @@ static void attend_portable(const float *q, int heads, int hd, const float *keys
 enum { GROUP = 4, SLICES = 4, AHEAD = 8 };  // query heads per pass over the keys; value slices of 16 per pass;
                                             // cached rows prefetched ahead
 
-/// The lanes of floats i ..< i + 16 that lie before `length`.
-TARGET static inline __mmask16 live16(int length, int i) {
-    return length - i >= 16 ? 0xFFFF : length - i <= 0 ? 0 : (__mmask16)((1u << (length - i)) - 1);
-}
-
 /// The AVX-512 version for up to GROUP heads that share keys and values: each key and value row is read
 /// once for all of them, two keys at a time. Each head's arithmetic is the same as alone: lane-wise
 /// products over its head vector then a reduction per score; values summed position by position.
@@ -95,7 +90,7 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
             // ask for the keys a few pairs ahead.
             _mm_prefetch((const char *)(k0 + AHEAD * key_stride + i), _MM_HINT_T0);
             _mm_prefetch((const char *)(k1 + AHEAD * key_stride + i), _MM_HINT_T0);
-            const __mmask16 live = live16(hd, i);
+            const __mmask16 live = poe_live16(hd - i);
             const __m512 a = _mm512_maskz_loadu_ps(live, k0 + i), b = _mm512_maskz_loadu_ps(live, k1 + i);
             for (int g = 0; g < heads; g++) {
                 const __m512 qg = _mm512_maskz_loadu_ps(live, q + (size_t)g * hd + i);
@@ -116,7 +111,7 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
         __m512 acc[GROUP];
         for (int g = 0; g < heads; g++) acc[g] = _mm512_setzero_ps();
         for (int i = 0; i < hd; i += 16) {
-            const __mmask16 live = live16(hd, i);
+            const __mmask16 live = poe_live16(hd - i);
             const __m512 a = _mm512_maskz_loadu_ps(live, k + i);
             for (int g = 0; g < heads; g++) acc[g] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(live, q + (size_t)g * hd + i), a, acc[g]);
         }
@@ -129,22 +124,21 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
     for (int g = 0; g < heads; g++) inverse[g] = exponentiate16(scores + (size_t)g * count, count, maximum[g]);
     for (int i0 = 0; i0 < vd; i0 += 16 * SLICES) {
         // Always SLICES slices (those past vd masked off), so that the accumulators stay in registers.
-        const int slices = SLICES;
         __m512 acc[GROUP][SLICES];
         for (int g = 0; g < heads; g++)
-            for (int c = 0; c < slices; c++) acc[g][c] = _mm512_setzero_ps();
+            for (int c = 0; c < SLICES; c++) acc[g][c] = _mm512_setzero_ps();
         for (int jj = 0; jj < count; jj++) {
             const float *v = values + (size_t)jj * value_stride + i0;
             for (int c = 0; c < SLICES; c++) _mm_prefetch((const char *)(v + AHEAD * value_stride + 16 * c), _MM_HINT_T0);
             __m512 row[SLICES];
-            for (int c = 0; c < slices; c++) row[c] = _mm512_maskz_loadu_ps(live16(vd - i0, 16 * c), v + 16 * c);
+            for (int c = 0; c < SLICES; c++) row[c] = _mm512_maskz_loadu_ps(poe_live16(vd - i0 - 16 * c), v + 16 * c);
             for (int g = 0; g < heads; g++) {
                 const __m512 p = _mm512_set1_ps(scores[(size_t)g * count + jj] * inverse[g]);
-                for (int c = 0; c < slices; c++) acc[g][c] = _mm512_fmadd_ps(p, row[c], acc[g][c]);
+                for (int c = 0; c < SLICES; c++) acc[g][c] = _mm512_fmadd_ps(p, row[c], acc[g][c]);
             }
         }
         for (int g = 0; g < heads; g++)
-            for (int c = 0; c < slices; c++) _mm512_mask_storeu_ps(out + (size_t)g * vd + i0 + 16 * c, live16(vd - i0, 16 * c), acc[g][c]);
+            for (int c = 0; c < SLICES; c++) _mm512_mask_storeu_ps(out + (size_t)g * vd + i0 + 16 * c, poe_live16(vd - i0 - 16 * c), acc[g][c]);
     }
 }
 

@@ -34,25 +34,11 @@ TARGET INLINE __m256i fifth_bits(uint32_t qh, int first) {
     return _mm256_slli_epi32(bits, 4);
 }
 
-TARGET INLINE float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 // ---- Unpacking: 32 integers as four vectors ----------------------------------------------------------
-
-/// The low and high nibbles of 16 bytes: values 0-15 and 16-31 of a 32-value block.
-TARGET INLINE void nibbles(const uint8_t *qs, __m128i *lo, __m128i *hi) {
-    const __m128i bytes = _mm_loadu_si128((const __m128i *)qs), mask = _mm_set1_epi8(0x0F);
-    *lo = _mm_and_si128(bytes, mask);
-    *hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-}
 
 TARGET INLINE void unpack_q4_0(const uint8_t *b, __m256 q[4], float *d) {
     __m128i lo, hi;
-    nibbles(b + 2, &lo, &hi);
+    poe_nibbles(b + 2, &lo, &hi);
     const __m128i eight = _mm_set1_epi8(8);
     lo = _mm_sub_epi8(lo, eight);
     hi = _mm_sub_epi8(hi, eight);
@@ -62,7 +48,7 @@ TARGET INLINE void unpack_q4_0(const uint8_t *b, __m256 q[4], float *d) {
 
 TARGET INLINE void unpack_q4_1(const uint8_t *b, __m256 q[4], float *d, float *m) {
     __m128i lo, hi;
-    nibbles(b + 4, &lo, &hi);
+    poe_nibbles(b + 4, &lo, &hi);
     q[0] = u8x8(lo); q[1] = u8x8(_mm_srli_si128(lo, 8)); q[2] = u8x8(hi); q[3] = u8x8(_mm_srli_si128(hi, 8));
     *d = poe_half_f16c(b);
     *m = poe_half_f16c(b + 2);
@@ -71,7 +57,7 @@ TARGET INLINE void unpack_q4_1(const uint8_t *b, __m256 q[4], float *d, float *m
 /// Q5: nibbles with a fifth bit from qh, less `offset`.
 TARGET INLINE void unpack_q5(const uint8_t *qs, uint32_t qh, int offset, __m256 q[4]) {
     __m128i lo, hi;
-    nibbles(qs, &lo, &hi);
+    poe_nibbles(qs, &lo, &hi);
     const __m256i o = _mm256_set1_epi32(offset);
     const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
     for (int k = 0; k < 4; k++) {
@@ -322,7 +308,7 @@ TARGET INLINE void row_product(int type, const uint8_t *row, int n, const float 
         }
         break;
     }
-    for (int i = 0; i < count; i++) out[(size_t)i * out_stride] = hsum(acc[i]);
+    for (int i = 0; i < count; i++) out[(size_t)i * out_stride] = poe_hsum8(acc[i]);
 }
 
 TARGET int poe_matmul_avx2(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,

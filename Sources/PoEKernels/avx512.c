@@ -38,13 +38,6 @@ int poe_cpu_has_avx512(void) {
 
 TARGET INLINE __m128i load16(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }
 
-/// The low and high nibbles of 16 bytes, as bytes.
-TARGET INLINE void nibbles(const uint8_t *qs, __m128i *lo, __m128i *hi) {
-    const __m128i bytes = load16(qs), mask = _mm_set1_epi8(0x0F);
-    *lo = _mm_and_si128(bytes, mask);
-    *hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-}
-
 /// 0, 1, ..., 15 as floats.
 TARGET INLINE __m512 iota16(void) { return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
 
@@ -68,7 +61,7 @@ TARGET INLINE void unpack32(int type, const uint8_t *row, int g, __m512 *w0, __m
     case POE_Q4_0: {
         const uint8_t *b = row + (size_t)g * Q4_0_BYTES;
         const __m512 table = scaled(_mm512_sub_ps(iota16(), _mm512_set1_ps(8)), poe_half_f16c(b), 0, 0);  // (q − 8)·d
-        nibbles(b + 2, &lo, &hi);
+        poe_nibbles(b + 2, &lo, &hi);
         *w0 = lookup32(lo, 0, table, table);
         *w1 = lookup32(hi, 0, table, table);
         return;
@@ -76,7 +69,7 @@ TARGET INLINE void unpack32(int type, const uint8_t *row, int g, __m512 *w0, __m
     case POE_Q4_1: {
         const uint8_t *b = row + (size_t)g * Q4_1_BYTES;
         const __m512 table = scaled(iota16(), poe_half_f16c(b), poe_half_f16c(b + 2), 1);  // q·d + m
-        nibbles(b + 4, &lo, &hi);
+        poe_nibbles(b + 4, &lo, &hi);
         *w0 = lookup32(lo, 0, table, table);
         *w1 = lookup32(hi, 0, table, table);
         return;
@@ -88,7 +81,7 @@ TARGET INLINE void unpack32(int type, const uint8_t *row, int g, __m512 *w0, __m
         const float d = poe_half_f16c(b);
         const __m512 below = scaled(_mm512_sub_ps(iota16(), _mm512_set1_ps(16)), d, 0, 0), above = scaled(iota16(), d, 0, 0);
         const uint32_t qh = poe_u32(b + 2);
-        nibbles(b + 6, &lo, &hi);
+        poe_nibbles(b + 6, &lo, &hi);
         *w0 = lookup32(lo, (__mmask16)qh, below, above);
         *w1 = lookup32(hi, (__mmask16)(qh >> 16), below, above);
         return;
@@ -98,7 +91,7 @@ TARGET INLINE void unpack32(int type, const uint8_t *row, int g, __m512 *w0, __m
         const float d = poe_half_f16c(b), m = poe_half_f16c(b + 2);
         const __m512 below = scaled(iota16(), d, m, 1), above = scaled(_mm512_add_ps(iota16(), _mm512_set1_ps(16)), d, m, 1);
         const uint32_t qh = poe_u32(b + 4);
-        nibbles(b + 8, &lo, &hi);
+        poe_nibbles(b + 8, &lo, &hi);
         *w0 = lookup32(lo, (__mmask16)qh, below, above);
         *w1 = lookup32(hi, (__mmask16)(qh >> 16), below, above);
         return;
@@ -115,8 +108,8 @@ TARGET INLINE void unpack32(int type, const uint8_t *row, int g, __m512 *w0, __m
         const __m512 below = scaled(iota16(), d, m, -1);
         const __m512 above = q5 ? scaled(_mm512_add_ps(iota16(), _mm512_set1_ps(16)), d, m, -1) : below;
         __m128i lo1, hi1;
-        nibbles(qs, &lo, &hi);
-        nibbles(qs + 16, &lo1, &hi1);
+        poe_nibbles(qs, &lo, &hi);
+        poe_nibbles(qs + 16, &lo1, &hi1);
         __mmask32 fifth = 0;
         if (q5) fifth = _mm256_test_epi8_mask(_mm256_loadu_si256((const __m256i *)(b + 16)), _mm256_set1_epi8((char)(1 << s)));
         *w0 = lookup32(half ? hi : lo, (__mmask16)fifth, below, above);
@@ -151,7 +144,7 @@ TARGET INLINE void load_float32(int type, const uint8_t *row, int n, int g, __m5
     __m512 w[2];
     for (int part = 0; part < 2; part++) {
         const int k = 32 * g + 16 * part;
-        const __mmask16 live = n - k >= 16 ? 0xFFFF : n - k <= 0 ? 0 : (__mmask16)((1u << (n - k)) - 1);
+        const __mmask16 live = poe_live16(n - k);
         if (type == POE_F32) w[part] = _mm512_maskz_loadu_ps(live, (const float *)row + k);
         else if (type == POE_F16) w[part] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, row + 2 * k));
         else w[part] = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(live, row + 2 * k)), 16));
@@ -170,8 +163,7 @@ TARGET INLINE void load_x(const float *x, int n, int g, __m512 *x0, __m512 *x1) 
         *x1 = _mm512_loadu_ps(x + k + 16);
         return;
     }
-    const __mmask16 live0 = n - k >= 16 ? 0xFFFF : (__mmask16)((1u << (n - k)) - 1);
-    const __mmask16 live1 = n - k - 16 <= 0 ? 0 : (__mmask16)((1u << (n - k - 16)) - 1);
+    const __mmask16 live0 = poe_live16(n - k), live1 = poe_live16(n - k - 16);
     *x0 = _mm512_maskz_loadu_ps(live0, x + k);
     *x1 = _mm512_maskz_loadu_ps(live1, x + k + 16);
 }
@@ -234,14 +226,6 @@ TARGET INLINE void tile_product(const float *w, int padded, int R, const float *
 
 // ---- Q8_0 with several vectors, in the AVX2 code's arithmetic -----------------------------------------
 
-/// The AVX2 code's horizontal sum of eight lanes, in its order.
-TARGET INLINE float sum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 enum { PAIR_GROUP = 4 };  // pairs of vectors per pass over the rows
 
 /// One pass of `q8_0_pairs`: `rows` (1 or 2) rows from `row` against pairs p0 ..< p0 + count.
@@ -275,8 +259,8 @@ TARGET INLINE void q8_0_pairs_pass(const uint8_t *row, size_t row_bytes, int row
     for (int i = 0; i < rows; i++) {
         for (int p = 0; p < count; p++) {
             const int v = 2 * (p0 + p);
-            y[(size_t)v * y_stride + r + i] = sum8(_mm512_castps512_ps256(acc[i][p]));
-            if (v + 1 < m) y[(size_t)(v + 1) * y_stride + r + i] = sum8(_mm512_extractf32x8_ps(acc[i][p], 1));
+            y[(size_t)v * y_stride + r + i] = poe_hsum8(_mm512_castps512_ps256(acc[i][p]));
+            if (v + 1 < m) y[(size_t)(v + 1) * y_stride + r + i] = poe_hsum8(_mm512_extractf32x8_ps(acc[i][p], 1));
         }
     }
 }

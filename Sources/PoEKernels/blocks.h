@@ -61,6 +61,26 @@ __attribute__((target("f16c"))) static inline float poe_half_f16c(const uint8_t 
     return _mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
+/// The sum of eight lanes, halves first (the AVX2 products' order, which the AVX-512 Q8_0 code keeps).
+__attribute__((target("avx"))) static inline float poe_hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// The low and high nibbles of 16 bytes, as bytes: values 0-15 and 16-31 of a 32-value block.
+static inline void poe_nibbles(const uint8_t *qs, __m128i *lo, __m128i *hi) {
+    const __m128i bytes = _mm_loadu_si128((const __m128i *)qs), mask = _mm_set1_epi8(0x0F);
+    *lo = _mm_and_si128(bytes, mask);
+    *hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+}
+
+/// The lanes of a 16-float vector that hold values when `remaining` values are left (all, some or none).
+static inline __mmask16 poe_live16(int remaining) {
+    return remaining >= 16 ? 0xFFFF : remaining <= 0 ? 0 : (__mmask16)((1u << remaining) - 1);
+}
+
 /// e^x to about one ulp (Cephes' expf: x = n·ln2 + r, a degree-6 polynomial for e^r, then ·2^n by
 /// vscalefps, which gives inf and 0 past the float range).
 __attribute__((target("avx512f,avx512dq,fma"))) static inline __m512 poe_exp16(__m512 x) {

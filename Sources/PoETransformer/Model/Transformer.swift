@@ -15,7 +15,7 @@ public final class Transformer: LanguageModel {
     public var contextLength: Int { config.contextLength }
     public var vocabulary: Vocabulary { tokenizer.vocabulary }
 
-    /// Loads the model at `path`; every weight is dequantized to Float here.
+    /// Loads the model at `path`, mapping the file: weights stay in their quantized blocks, read in place.
     public convenience init(path: String) throws {
         try self.init(file: GGUFFile(path: path))
     }
