@@ -8,7 +8,12 @@ import PoE
 public struct BannedStrings: Expert {
     public let strings: [String]
     private let tokenizer: any Tokenizer
+    /// The banned texts, as bytes, and the longest one's length.
+    private let texts: [[UInt8]]
+    private let longest: Int
     private let alwaysBanned: [TokenID]
+    /// −∞ on `alwaysBanned`: the scores while the response does not end in a start of a banned text.
+    private let alwaysScores: ExpertScores
     /// For banned text i and split k: the tokens whose text starts with `text[k...]` (bytes).
     private let completing: [[[TokenID]]]
 
@@ -28,7 +33,10 @@ public struct BannedStrings: Expert {
         }
         self.strings = strings
         self.tokenizer = tokenizer
+        texts = banned
+        longest = banned.map(\.count).max() ?? 0
         alwaysBanned = always.sorted()
+        alwaysScores = .sparse(ids: alwaysBanned, values: [Float](repeating: -.infinity, count: alwaysBanned.count))
         self.completing = completing
     }
 
@@ -43,30 +51,26 @@ public struct BannedStrings: Expert {
 
     final class State: ExpertState {
         let banned: BannedStrings
-        private let texts: [[UInt8]]
         /// The end of the response so far, as bytes (as long as the longest banned text).
         private var tail: [UInt8] = []
 
-        init(banned: BannedStrings) {
-            self.banned = banned
-            texts = banned.strings.map { Array($0.utf8) }.filter { !$0.isEmpty }
-        }
+        init(banned: BannedStrings) { self.banned = banned }
 
         func scores(_ step: ExpertStep) -> ExpertScores {
-            var ids = Set(banned.alwaysBanned)
-            for (text, byStart) in zip(texts, banned.completing) {
+            var ids: Set<TokenID>?
+            for (text, byStart) in zip(banned.texts, banned.completing) {
                 for k in 1 ..< text.count where tail.count >= k && tail.suffix(k).elementsEqual(text[..<k]) {
-                    ids.formUnion(byStart[k])
+                    ids = (ids ?? Set(banned.alwaysBanned)).union(byStart[k])
                 }
             }
+            guard let ids else { return banned.alwaysScores }
             let sorted = ids.sorted()
             return .sparse(ids: sorted, values: [Float](repeating: -.infinity, count: sorted.count))
         }
 
         func accept(_ token: TokenID) {
             tail += banned.tokenizer.decodeBytes([token], renderSpecial: false)
-            let longest = texts.map(\.count).max() ?? 0
-            if tail.count > longest { tail.removeFirst(tail.count - longest) }
+            if tail.count > banned.longest { tail.removeFirst(tail.count - banned.longest) }
         }
     }
 }
