@@ -56,12 +56,7 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
         case let .repetitionPenalty(penalty, scope, exempt):
             return RepetitionPenalty(penalty: penalty, scope: scope, exempt: Set(try resolve(exempt, tokenizer: tokenizer, expert: "repetitionPenalty")))
         case let .tokenBias(tokens, biases, unresolvable):
-            let texts = tokens.compactMap { if case let .text(text) = $0 { text } else { nil } }
-            if texts.count == tokens.count {
-                return try TokenBias(strings: Array(zip(texts, biases)), tokenizer: tokenizer, unresolvable: unresolvable)
-            }
-            let ids = try resolve(tokens, tokenizer: tokenizer, expert: "tokenBias")
-            return TokenBias(ids: Array(zip(ids, biases)))
+            return try TokenBias(references: Array(zip(tokens, biases)), tokenizer: tokenizer, unresolvable: unresolvable)
         case let .startBias(agreements, firstTokenWeight, exclamation, newline):
             return StartBias(tokenizer: tokenizer, agreements: agreements, firstTokenWeight: firstTokenWeight, exclamation: exclamation, newline: newline)
         case let .frequencyPresencePenalty(frequency, presence, scope):

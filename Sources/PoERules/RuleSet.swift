@@ -96,16 +96,24 @@ public enum TokenReference: Sendable, Equatable, Codable {
     }
 }
 
-/// Resolves token references for an expert: ids as they are, texts through the tokenizer.
-func resolve(_ references: [TokenReference], tokenizer: any Tokenizer, expert: String) throws -> [TokenID] {
+/// Token references resolved: ids as they are, texts through the tokenizer (nil: not one token).
+func resolveReferences(_ references: [TokenReference], tokenizer: any Tokenizer) -> [TokenID?] {
     let texts = references.compactMap { if case let .text(text) = $0 { text } else { nil } }
     var resolved = resolveTokens(texts, tokenizer: tokenizer).makeIterator()
-    return try references.map { reference in
+    return references.map { reference in
         switch reference {
-        case let .id(id): return id
-        case let .text(text):
-            guard let id = resolved.next() ?? nil else { throw RuleError.notOneToken(expert: expert, text: text) }
-            return id
+        case let .id(id): id
+        case .text: resolved.next() ?? nil
         }
     }
+}
+
+/// Resolves token references for an expert: ids as they are, texts through the tokenizer, each text
+/// exactly one token.
+func resolve(_ references: [TokenReference], tokenizer: any Tokenizer, expert: String) throws -> [TokenID] {
+    var ids: [TokenID] = []
+    for (reference, id) in zip(references, resolveReferences(references, tokenizer: tokenizer)) {
+        if let id { ids.append(id) } else if case let .text(text) = reference { throw RuleError.notOneToken(expert: expert, text: text) }
+    }
+    return ids
 }

@@ -28,16 +28,21 @@ public struct TokenBias: Expert {
     /// Biases by text: each text must be exactly one token of `tokenizer`'s vocabulary (see
     /// `resolveTokens`).
     public init(strings biases: [(String, Float)], tokenizer: some Tokenizer, unresolvable: Unresolvable = .error, name: String = "tokenBias") throws {
-        let resolved = resolveTokens(biases.map(\.0), tokenizer: tokenizer)
+        try self.init(references: biases.map { (.text($0.0), $0.1) }, tokenizer: tokenizer, unresolvable: unresolvable, name: name)
+    }
+
+    /// Biases by id or by text, as a rule-set file gives them; a text that is not one token is an error or,
+    /// with `.skip`, left out.
+    public init(references biases: [(TokenReference, Float)], tokenizer: some Tokenizer, unresolvable: Unresolvable = .error, name: String = "tokenBias") throws {
+        let resolved = resolveReferences(biases.map(\.0), tokenizer: tokenizer)
         var ids: [TokenID] = [], values: [Float] = [], skipped: [String] = []
-        for ((text, value), id) in zip(biases, resolved) {
+        for ((reference, value), id) in zip(biases, resolved) {
             if let id {
                 ids.append(id)
                 values.append(value)
-            } else if unresolvable == .skip {
+            } else if case let .text(text) = reference {
+                guard unresolvable == .skip else { throw RuleError.notOneToken(expert: name, text: text) }
                 skipped.append(text)
-            } else {
-                throw RuleError.notOneToken(expert: name, text: text)
             }
         }
         (self.ids, self.values, self.skipped, self.name) = (ids, values, skipped, name)

@@ -102,6 +102,10 @@ import Testing
         #expect(skipping.skipped == ["ab"] && skipping.ids.count == 1)
         let bad = RuleSet(name: "x", experts: [ExpertSpec(.tokenBias(tokens: [.text("zz")], biases: [1], unresolvable: .error))])
         #expect(throws: RuleError.notOneToken(expert: "tokenBias", text: "zz")) { try bad.build(RuleBuildContext(tokenizer: tokenizer)) }
+        // Ids and texts mixed in one rule: `.skip` still applies to the texts.
+        let mixed = RuleSet(name: "x", experts: [ExpertSpec(.tokenBias(tokens: [.id(3), .text("zz")], biases: [1, 2], unresolvable: .skip))])
+        let built = try #require(try mixed.build(RuleBuildContext(tokenizer: tokenizer)).first?.expert as? TokenBias)
+        #expect(built.ids == [3] && built.skipped == ["zz"])
     }
 
     @Test func outOfRangeIdsAreCaughtWhenTheProductIsBuilt() throws {
