@@ -20,7 +20,7 @@ public struct BannedStrings: Expert {
     public init(_ strings: [String], tokenizer: some Tokenizer) {
         let banned = strings.map { Array($0.utf8) }.filter { !$0.isEmpty }
         let vocabulary = tokenizer.vocabulary
-        let pieces = (0 ..< vocabulary.count).map { tokenizer.decodeBytes([TokenID($0)], renderSpecial: false) }
+        let pieces = (0 ..< vocabulary.count).map { tokenizer.pieceBytes(TokenID($0), renderSpecial: false) }
         var always: Set<TokenID> = []
         var completing: [[[TokenID]]] = []
         for text in banned {
@@ -69,7 +69,7 @@ public struct BannedStrings: Expert {
         }
 
         func accept(_ token: TokenID) {
-            tail += banned.tokenizer.decodeBytes([token], renderSpecial: false)
+            tail += banned.tokenizer.pieceBytes(token, renderSpecial: false)
             if tail.count > banned.longest { tail.removeFirst(tail.count - banned.longest) }
         }
     }

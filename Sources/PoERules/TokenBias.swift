@@ -73,7 +73,7 @@ public func resolveTokens(_ texts: [String], tokenizer: some Tokenizer) -> [Toke
     for (i, text) in texts.enumerated() { wanted[Array(text.utf8), default: []].append(i) }
     var candidates = [[TokenID]](repeating: [], count: texts.count)
     for id in 0 ..< TokenID(vocabulary.count) where vocabulary.attributes[Int(id)].isDisjoint(with: [.control, .unknown]) {
-        if let indices = wanted[tokenizer.decodeBytes([id], renderSpecial: false)] {
+        if let indices = wanted[tokenizer.pieceBytes(id, renderSpecial: false)] {
             for i in indices { candidates[i].append(id) }
         }
     }

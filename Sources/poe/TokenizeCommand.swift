@@ -29,7 +29,7 @@ struct TokenizeCommand: ParsableCommand {
             return
         }
         for id in ids {
-            let piece = String(decoding: tokenizer.decodeBytes([id], renderSpecial: true), as: UTF8.self)
+            let piece = String(decoding: tokenizer.pieceBytes(id, renderSpecial: true), as: UTF8.self)
             print("\(id)\t\(piece.debugDescription)")
         }
     }

@@ -94,6 +94,8 @@ public struct CharacterTokenizer: Tokenizer {
         return SegmentedTokens(ids: ids, segmentRanges: ranges)
     }
 
+    public func pieceBytes(_ id: TokenID, renderSpecial: Bool) -> [UInt8] { decodeBytes([id], renderSpecial: renderSpecial) }
+
     public func decodeBytes(_ ids: [TokenID], renderSpecial: Bool) -> [UInt8] {
         ids.flatMap { id -> [UInt8] in
             guard vocabulary.contains(id) else { return [] }

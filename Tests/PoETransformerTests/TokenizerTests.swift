@@ -125,6 +125,16 @@ import Testing
         #expect(text == "Really?")
     }
 
+    /// A token's piece keeps the space that decoding a whole text strips from its start (SentencePiece
+    /// with a space prefix), so that a token can be found by its own text (" I" in Llama 2).
+    @Test func aPieceKeepsItsLeadingSpace() throws {
+        let llama = try Tokenizers.named("vocab-llama-spm")
+        let ids = try llama.encode("I", addSpecial: false, parseSpecial: false)
+        try #require(ids.count == 1)
+        #expect(llama.pieceBytes(ids[0]) == Array(" I".utf8))
+        #expect(llama.decodeBytes(ids) == Array("I".utf8))
+    }
+
     @Test func characterBoundaries() {
         let bytes = Array("a€😀".utf8)  // 1 + 3 + 4 bytes
         for end in 0 ... bytes.count {

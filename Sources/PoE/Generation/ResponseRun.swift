@@ -119,7 +119,7 @@ final class ResponseRun<Model: LanguageModel> {
             let scores = try state.apply(to: row, step: ExpertStep(tokens: tokens, prompt: prompt, baseLogits: base))
             let token = sampler.sample(UnsafeBufferPointer(row))
             guard parameters.trace else { return (token, nil) }
-            let piece = { (id: TokenID) in String(decoding: tokenizer.decodeBytes([id], renderSpecial: true), as: UTF8.self) }
+            let piece = { (id: TokenID) in String(decoding: tokenizer.pieceBytes(id, renderSpecial: true), as: UTF8.self) }
             return (token, TraceRecord(
                 step: step, token: token, piece: piece(token),
                 baseLogProbability: baseScores[Int(token)] - baseLogSumExp,

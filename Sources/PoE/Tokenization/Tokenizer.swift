@@ -39,6 +39,11 @@ public protocol Tokenizer: Sendable {
     /// only with `renderSpecial`.
     func decodeBytes(_ ids: [TokenID], renderSpecial: Bool) -> [UInt8]
 
+    /// One token's own text as UTF-8 bytes, as it stands inside a longer decoding (llama.cpp's
+    /// `token_to_piece`): unlike `decodeBytes([id])`, which decodes a whole text, no leading space is
+    /// removed and no spaces are cleaned up. Control tokens are rendered only with `renderSpecial`.
+    func pieceBytes(_ id: TokenID, renderSpecial: Bool) -> [UInt8]
+
     /// How many bytes at the end of a decoding may still change when more tokens follow (llama.cpp's
     /// space clean-up looks one or two characters ahead); 0 when decoding only appends.
     var unsettledSuffixLength: Int { get }

@@ -151,6 +151,10 @@ public final class GGUFTokenizer: Tokenizer {
         return cleansSpaces ? Self.cleanSpaces(output) : output
     }
 
+    public func pieceBytes(_ id: TokenID, renderSpecial: Bool = false) -> [UInt8] {
+        Array(pieces.piece(id, renderSpecial: renderSpecial))
+    }
+
     public var unsettledSuffixLength: Int { cleansSpaces ? 4 : 0 }
 
     /// llama.cpp's `clean_spaces` passes (for GPT-2 style vocabularies), ported index for index: drop the
