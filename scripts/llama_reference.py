@@ -446,10 +446,7 @@ def make_generations(model, llm, path):
             next_logits, prompt, instruction_start, eos, uniform, vocab_size, is_eog, max_tokens)
 
         def llama_decode(sequence):
-            if llm.n_tokens == 0:
-                llm.eval(sequence)
-            else:
-                llm.eval(sequence[llm.n_tokens:])
+            llm.eval(sequence[llm.n_tokens:])
             return np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
 
         def llama_recompute(sequence):

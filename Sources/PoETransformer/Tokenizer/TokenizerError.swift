@@ -4,7 +4,6 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case unsupportedModel(String)
     case unsupportedPreTokenizer(String)
     case missingMerges
-    case malformedMerge(index: Int, text: String)
     case duplicateToken(text: String, first: Int, second: Int)
     case missingSpecialToken(key: String)
     case missingByteToken(UInt8)
@@ -19,8 +18,6 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             "pre-tokenizer '\(name)' ('tokenizer.ggml.pre') is not supported (supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
         case .missingMerges:
             "the byte-level BPE vocabulary has no merges ('tokenizer.ggml.merges')"
-        case let .malformedMerge(index, text):
-            "merge \(index) ('tokenizer.ggml.merges') is \(text.debugDescription), not two tokens separated by a space"
         case let .duplicateToken(text, first, second):
             "tokens \(first) and \(second) have the same text \(text.debugDescription)"
         case let .missingSpecialToken(key):

@@ -18,7 +18,6 @@ struct PreTokenizer: Sendable, Equatable {
         case asciiDigitTriples
     }
 
-    let name: String
     let passes: [Pass]
     /// llama.cpp's `clean_spaces`: decoding removes a space before `?!.,` and some apostrophes.
     let cleansSpaces: Bool
@@ -46,7 +45,6 @@ struct PreTokenizer: Sendable, Equatable {
         guard let family = Self.families.first(where: { $0.names.contains(name) }) else {
             throw .unsupportedPreTokenizer(name)
         }
-        self.name = name
         (passes, cleansSpaces, ignoresMerges, addsBOS) = (family.passes, family.cleansSpaces, family.ignoresMerges, family.addsBOS)
     }
 
