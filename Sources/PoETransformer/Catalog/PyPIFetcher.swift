@@ -93,7 +93,9 @@ struct PyPIFetcher: Sendable {
         } catch {
             throw .io("\(failure): cannot start \(python) (\(error.localizedDescription))")
         }
-        // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
+        // Read both pipes before waiting, so that pip's chatter on stderr never blocks it on a full pipe.
+        // stderr is read to its end first: that is safe only because stdout carries a few short lines
+        // (far less than a pipe holds).
         let errorData = Data(errors.fileHandleForReading.readDataToEndOfFile())
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
