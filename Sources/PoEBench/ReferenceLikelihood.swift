@@ -38,13 +38,12 @@ public struct ReferenceLikelihood<Model: LanguageModel> {
             for r in 0 ..< logits.rows where next + r < target.count {
                 let token = target[next + r]
                 for (p, state) in states.enumerated() {
-                    row.replaceSubrange(0 ..< row.count, with: logits[r])
-                    let logProbability = try row.withUnsafeMutableBufferPointer { buffer in
-                        try logits.values.withUnsafeBufferPointer { all in
-                            let base = UnsafeBufferPointer(rebasing: all[r * logits.columns ..< (r + 1) * logits.columns])
-                            try state.apply(to: buffer, step: ExpertStep(tokens: sequence, prompt: prompt, baseLogits: base))
+                    let logProbability = try logits.values.withUnsafeBufferPointer { all in
+                        let base = UnsafeBufferPointer(rebasing: all[r * logits.columns ..< (r + 1) * logits.columns])
+                        return try row.withUnsafeMutableBufferPointer { product in
+                            try state.combine(ExpertStep(tokens: sequence, prompt: prompt, baseLogits: base), into: product)
+                            return product[Int(token)] - logSumExp(UnsafeBufferPointer(product))
                         }
-                        return buffer[Int(token)] - logSumExp(UnsafeBufferPointer(buffer))
                     }
                     totals[p] += Double(logProbability)
                     try state.accept(token)

@@ -56,6 +56,9 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
         case let .repetitionPenalty(penalty, scope, exempt):
             return RepetitionPenalty(penalty: penalty, scope: scope, exempt: Set(try resolve(exempt, tokenizer: tokenizer, expert: "repetitionPenalty")))
         case let .tokenBias(tokens, biases, unresolvable):
+            guard tokens.count == biases.count else {
+                throw RuleError.mismatchedLengths(expert: "tokenBias", first: "tokens", firstCount: tokens.count, second: "biases", secondCount: biases.count)
+            }
             return try TokenBias(references: Array(zip(tokens, biases)), tokenizer: tokenizer, unresolvable: unresolvable)
         case let .startBias(agreements, firstTokenWeight, exclamation, newline):
             return StartBias(tokenizer: tokenizer, agreements: agreements, firstTokenWeight: firstTokenWeight, exclamation: exclamation, newline: newline)
@@ -162,7 +165,7 @@ struct BiasEntry: Codable {
     }
 
     init(from decoder: any Decoder) throws {
-        token = try TokenReference(from: decoder)
+        token = try TokenReference(from: decoder, alongside: ["bias"])
         let c = try decoder.container(keyedBy: AnyKey.self)
         bias = try Fields(container: c, location: location(decoder)).float("bias", default: nil)
     }

@@ -8,6 +8,7 @@ public enum RuleError: Error, Equatable, CustomStringConvertible {
     case vocabularyMismatch(expert: String, expected: Int, found: Int, firstDifference: Int?)
     case unknownPreset(String, known: [String])
     case invalidFile(path: String, reason: String)
+    case mismatchedLengths(expert: String, first: String, firstCount: Int, second: String, secondCount: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +28,8 @@ public enum RuleError: Error, Equatable, CustomStringConvertible {
             "unknown rule set '\(name)': not a preset (\(known.joined(separator: ", "))) nor a file"
         case let .invalidFile(path, reason):
             "\(path): \(reason)"
+        case let .mismatchedLengths(expert, first, firstCount, second, secondCount):
+            "\(expert): '\(first)' has \(firstCount) entries but '\(second)' has \(secondCount); they go in pairs"
         }
     }
 }

@@ -10,19 +10,27 @@ struct RuleFileError: Error, CustomStringConvertible {
         self.message = message
     }
 
-    /// The same for the JSON decoder's own errors (wrong types, malformed JSON).
+    /// The same for the JSON decoder's own errors (wrong types; syntax is checked before decoding, with
+    /// `JSONSyntaxError`, which can say where).
     init(_ error: DecodingError) {
         switch error {
         case let .typeMismatch(type, context), let .valueNotFound(type, context):
-            location = path(context.codingPath.dropLast())
-            message = "'\(context.codingPath.last?.stringValue ?? "value")' should be \(describe(type))"
+            // A list element is named by its place (`experts[0]: should be an object`), a field by its name.
+            if let last = context.codingPath.last, last.intValue == nil {
+                location = path(context.codingPath.dropLast())
+                message = "'\(last.stringValue)' should be \(describe(type))"
+            } else {
+                location = path(context.codingPath)
+                message = "should be \(describe(type))"
+            }
         case let .keyNotFound(key, context):
             location = path(context.codingPath)
             message = "the field '\(key.stringValue)' is missing"
         case let .dataCorrupted(context):
             location = path(context.codingPath)
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
-            message = context.codingPath.isEmpty ? "not valid JSON (\(detail))" : detail
+            // Foundation on Linux reports a number that does not fit the type asked for this way, with
+            // no path; every number here is decoded through `Fields`, so this is a last resort.
+            message = context.codingPath.isEmpty ? "a value does not have the type its field needs" : context.debugDescription
         @unknown default:
             location = "the file"
             message = "\(error)"
@@ -52,13 +60,15 @@ private func path(_ keys: some Collection<any CodingKey>) -> String {
     }
 }
 
+/// A type as a rule-file author knows it: JSON's words, never Swift's.
 private func describe(_ type: Any.Type) -> String {
     switch type {
     case is String.Type: "a text"
     case is Float.Type, is Double.Type: "a number"
-    case is Int.Type: "a whole number"
+    case is Int.Type, is Int32.Type: "a whole number"
     case is Bool.Type: "true or false"
-    default: "a \(type)"
+    case is [Any].Type, is any UnkeyedDecodingContainer.Type: "a list"
+    default: String(describing: type).hasPrefix("Array") ? "a list" : "an object"
     }
 }
 
@@ -73,6 +83,8 @@ struct Fields {
     let container: KeyedDecodingContainer<AnyKey>
     let location: String
 
+    /// A number, checked as the 32-bit float it becomes: finite, within Float's range, and not so small
+    /// that it would round to 0.
     func float(_ key: String, default fallback: Float?) throws -> Float {
         guard container.contains(AnyKey(key)) else {
             if let fallback { return fallback }
@@ -81,15 +93,25 @@ struct Fields {
         guard let value = try? container.decode(Double.self, forKey: AnyKey(key)), value.isFinite else {
             throw RuleFileError(location: location, message: "'\(key)' should be a finite number")
         }
-        return Float(value)
+        let single = Float(value)
+        guard single.isFinite else {
+            throw RuleFileError(location: location, message: "'\(key)' is \(value), beyond the range of a 32-bit float (±3.4e38)")
+        }
+        guard single != 0 || value == 0 else {
+            throw RuleFileError(location: location, message: "'\(key)' is \(value), too small for a 32-bit float (it would be 0)")
+        }
+        return single
     }
 
+    /// A whole number (decoded as a Double first: Foundation on Linux gives no path for `1.5` as an Int).
     func int(_ key: String, default fallback: Int?, minimum: Int) throws -> Int {
         guard container.contains(AnyKey(key)) else {
             if let fallback { return fallback }
             throw RuleFileError(location: location, message: "the field '\(key)' is missing")
         }
-        guard let value = try? container.decode(Int.self, forKey: AnyKey(key)) else {
+        guard let number = try? container.decode(Double.self, forKey: AnyKey(key)), number.rounded() == number,
+              abs(number) < 9e15, let value = Int(exactly: number)
+        else {
             throw RuleFileError(location: location, message: "'\(key)' should be a whole number")
         }
         guard value >= minimum else { throw RuleFileError(location: location, message: "'\(key)' must be \(minimum) or more, not \(value)") }

@@ -20,20 +20,24 @@ public struct RuleSet: Sendable, Equatable, Codable {
         return try decode(contentsOf: nameOrPath)
     }
 
-    /// Reads and validates a rule-set file; errors name the file and the field.
-    public static func decode(contentsOf path: String) throws -> RuleSet {
-        let data: Data
+    /// Reads and validates a rule-set file (or a stream, such as `<(cat rules.json)`); errors name the
+    /// file, and the field or the line and column.
+    public static func decode(contentsOf path: String) throws(RuleError) -> RuleSet {
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes = try FileContents.read(path)
         } catch {
-            throw RuleError.invalidFile(path: path, reason: "cannot be read (\(error.localizedDescription))")
+            throw .invalidFile(path: path, reason: error.reason)
         }
+        if let syntax = JSONSyntaxError.find(in: bytes) { throw .invalidFile(path: path, reason: syntax.description) }
         do {
-            return try JSONDecoder().decode(RuleSet.self, from: data)
+            return try JSONDecoder().decode(RuleSet.self, from: Data(bytes))
         } catch let error as RuleFileError {
-            throw RuleError.invalidFile(path: path, reason: error.description)
+            throw .invalidFile(path: path, reason: error.description)
         } catch let error as DecodingError {
-            throw RuleError.invalidFile(path: path, reason: RuleFileError(error).description)
+            throw .invalidFile(path: path, reason: RuleFileError(error).description)
+        } catch {
+            throw .invalidFile(path: path, reason: "\(error)")
         }
     }
 
@@ -75,15 +79,27 @@ public enum TokenReference: Sendable, Equatable, Codable {
     case id(TokenID)
 
     public init(from decoder: any Decoder) throws {
+        try self.init(from: decoder, alongside: [])
+    }
+
+    /// Decodes `{"text": ...}` or `{"id": ...}`, where the object may also hold the fields `alongside`
+    /// (a bias entry's `bias`), and no others.
+    init(from decoder: any Decoder, alongside: [String]) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
-        let where_ = location(decoder)
-        try rejectUnknownKeys(container, allowed: ["text", "id", "bias"], decoder: decoder, what: where_)
-        switch (try container.decodeIfPresent(String.self, forKey: AnyKey("text")), try container.decodeIfPresent(Int.self, forKey: AnyKey("id"))) {
-        case let (text?, nil): self = .text(text)
-        case let (nil, id?):
-            guard id >= 0, id <= Int(Int32.max) else { throw RuleFileError(location: where_, message: "'id' must be a token id (0 or more), not \(id)") }
+        let at = location(decoder)
+        try rejectUnknownKeys(container, allowed: ["text", "id"] + alongside, decoder: decoder, what: at)
+        let fields = Fields(container: container, location: at)
+        switch (container.contains(AnyKey("text")), container.contains(AnyKey("id"))) {
+        case (true, false):
+            guard let text = try? container.decode(String.self, forKey: AnyKey("text")) else {
+                throw RuleFileError(location: at, message: "'text' should be a text")
+            }
+            self = .text(text)
+        case (false, true):
+            let id = try fields.int("id", default: nil, minimum: 0)
+            guard id <= Int(Int32.max) else { throw RuleFileError(location: at, message: "'id' must be a token id, not \(id)") }
             self = .id(TokenID(id))
-        default: throw RuleFileError(location: where_, message: "give exactly one of 'text' or 'id'")
+        default: throw RuleFileError(location: at, message: "give exactly one of 'text' or 'id'")
         }
     }
 

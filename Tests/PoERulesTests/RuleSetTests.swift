@@ -84,8 +84,54 @@ import Testing
         #expect(try Self.error(#"{"experts": [{"type": "tokenBias", "tokens": [{"text": "a"}]}]}"#) == "experts[0].tokens[0]: the field 'bias' is missing")
         #expect(try Self.error(#"{"experts": [{"type": "tokenBias", "tokens": [{"text": "a", "id": 3, "bias": 1}]}]}"#) == "experts[0].tokens[0]: give exactly one of 'text' or 'id'")
         #expect(try Self.error(#"{"name": "x"}"#) == "the rule set: the field 'experts' is missing")
-        #expect(try Self.error(#"{"experts": [}"#).hasPrefix("the rule set: not valid JSON"))
-        #expect(try Self.error(#"{"experts": "all"}"#).contains("'experts' should be"))
+        #expect(try Self.error(#"{"experts": [}"#) == "not valid JSON at line 1, column 14: invalid value")
+    }
+
+    /// Numbers are checked as the Float they become: beyond Float's range, or too small to be told from 0.
+    @Test func numbersAreValidatedAsFloats() throws {
+        #expect(try Self.error(#"{"experts": [{"type": "eosRamp", "weight": 1e39}]}"#)
+            == "experts[0] (eosRamp): 'weight' is 1e+39, beyond the range of a 32-bit float (±3.4e38)")
+        #expect(try Self.error(#"{"experts": [{"type": "tokenBias", "tokens": [{"id": 3, "bias": -4e38}]}]}"#)
+            == "experts[0].tokens[0]: 'bias' is -4e+38, beyond the range of a 32-bit float (±3.4e38)")
+        #expect(try Self.error(#"{"experts": [{"type": "multiplicativeRepetitionPenalty", "penalty": 1e-300}]}"#)
+            == "experts[0] (multiplicativeRepetitionPenalty): 'penalty' is 1e-300, too small for a 32-bit float (it would be 0)")
+        // In range, a huge bias is accepted here; the product then names the expert that overflows (ProductError).
+        #expect(try Self.error(#"{"experts": [{"type": "tokenBias", "weight": 2, "tokens": [{"id": 3, "bias": 3e38}]}]}"#) == "no error")
+    }
+
+    /// The decoder's own errors in words: no Swift type names, a line and column for malformed JSON.
+    @Test func decoderErrorsAreReadable() throws {
+        #expect(try Self.error(#"{"experts": [{"type": "tokenBias", "tokens": [{"id": 1.5, "bias": 1}]}]}"#)
+            == "experts[0].tokens[0]: 'id' should be a whole number")
+        #expect(try Self.error(#"{"experts": "all"}"#) == "the rule set: 'experts' should be a list")
+        #expect(try Self.error(#"{"experts": ["x"]}"#) == "experts[0]: should be an object")
+        #expect(try Self.error(#"{"name": 3, "experts": []}"#) == "the rule set: 'name' should be a text")
+        #expect(try Self.error("{\n  \"experts\": [,]\n}") .hasPrefix("not valid JSON at line 2, column 15"))
+        #expect(try Self.error("") == "not valid JSON at line 1, column 1: the file is empty")
+    }
+
+    /// Lists that go together must be as long as each other, and fields belong where they are written.
+    @Test func strayFieldsAndMismatchedLengths() throws {
+        #expect(try Self.error(#"{"experts": [{"type": "repetitionPenalty", "exempt": [{"text": "a", "bias": 2}]}]}"#)
+            == "experts[0].exempt[0]: unknown field 'bias' (allowed: text, id)")
+        #expect(throws: RuleError.mismatchedLengths(expert: "tokenBias", first: "tokens", firstCount: 2, second: "biases", secondCount: 1)) {
+            try RuleSet(name: "x", experts: [ExpertSpec(.tokenBias(tokens: [.id(3), .id(4)], biases: [1], unresolvable: .error))])
+                .build(RuleBuildContext(tokenizer: TableModel().tokenizer))
+        }
+    }
+
+    /// Rule files may be streams (`--rules <(cat file)`); a directory or a missing file is named as such.
+    @Test func streamsDirectoriesAndMissingFiles() throws {
+        var pipe: [Int32] = [0, 0]
+        #expect(Foundation.pipe(&pipe) == 0)
+        let json = Data(#"{"name": "piped", "experts": [{"type": "eosRamp"}]}"#.utf8)
+        _ = json.withUnsafeBytes { Foundation.write(pipe[1], $0.baseAddress, $0.count) }
+        close(pipe[1])
+        defer { close(pipe[0]) }
+        #expect(try RuleSet.load("/dev/fd/\(pipe[0])").name == "piped")
+        let directory = FileManager.default.temporaryDirectory.path
+        #expect(throws: RuleError.invalidFile(path: directory, reason: "is a directory, not a file")) { try RuleSet.load(directory) }
+        #expect(throws: RuleError.invalidFile(path: "/nonexistent/rules.json", reason: "does not exist")) { try RuleSet.decode(contentsOf: "/nonexistent/rules.json") }
     }
 
     @Test func unknownPreset() {

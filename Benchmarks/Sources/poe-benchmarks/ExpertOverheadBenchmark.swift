@@ -42,18 +42,19 @@ struct ExpertOverheadBenchmark: ParsableCommand {
         }
     }
 
-    /// The time the experts take over one generation: scoring and adding to the logits, and being told
-    /// each token (what `none` does not do at all).
+    /// The time the product takes over one generation: the base logits copied, each expert's scores added
+    /// and checked, and each expert told each token.
     func expertSeconds(_ product: ProductOfExperts, prompt: Prompt, base: LogitMatrix, response: [TokenID]) throws -> Double {
         let state = try product.start(prompt)
         var tokens = prompt.tokens
-        var logits = base
+        var product = [Float](repeating: 0, count: base.columns)
         var total: Duration = .zero
         for token in response {
-            logits.values.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: base.values) }
             let start = ContinuousClock.now
-            try logits.values.withUnsafeMutableBufferPointer { row in
-                _ = try state.apply(to: row, step: ExpertStep(tokens: tokens, prompt: prompt, baseLogits: UnsafeBufferPointer(row)))
+            try base.values.withUnsafeBufferPointer { base in
+                try product.withUnsafeMutableBufferPointer { row in
+                    _ = try state.combine(ExpertStep(tokens: tokens, prompt: prompt, baseLogits: base), into: row)
+                }
             }
             try state.accept(token)
             total += ContinuousClock.now - start

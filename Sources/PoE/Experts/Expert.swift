@@ -32,7 +32,8 @@ public struct ExpertStep {
     /// The sequence so far: the prompt, then what was generated.
     public let tokens: [TokenID]
     public let prompt: Prompt
-    /// The base model's raw logits for the next token; valid only during the call.
+    /// The base model's own raw logits for the next token, as the model gave them: no expert's scores are
+    /// in them, whatever the order of the experts. Valid only during the call.
     public let baseLogits: UnsafeBufferPointer<Float>
 
     public init(tokens: [TokenID], prompt: Prompt, baseLogits: UnsafeBufferPointer<Float>) {
@@ -46,16 +47,37 @@ public struct ExpertStep {
 }
 
 /// An expert's scores for the next token, in log space: sparse (a few ids) or dense (every id).
+///
+/// A score of `-infinity` rules a token out; NaN and `+infinity` are not scores (a product holding them
+/// is rejected with `ProductError`).
 public enum ExpertScores: Sendable {
     case none
+    /// `values[i]` for `ids[i]`; the two have the same length, and an id may repeat (its scores add up).
     case sparse(ids: [TokenID], values: [Float])
+    /// One score per vocabulary entry.
     case dense([Float])
 
-    /// The score of one token.
+    /// Why these scores cannot be added to a vocabulary of `size` tokens, or nil if they can.
+    public func problem(vocabularySize size: Int) -> String? {
+        switch self {
+        case .none:
+            return nil
+        case let .dense(values):
+            return values.count == size ? nil : "gave \(values.count) dense scores for a vocabulary of \(size) tokens"
+        case let .sparse(ids, values):
+            guard ids.count == values.count else { return "gave \(ids.count) token ids but \(values.count) scores" }
+            if let bad = ids.first(where: { $0 < 0 || Int($0) >= size }) {
+                return "scored token id \(bad), outside the vocabulary (valid ids are 0..<\(size))"
+            }
+            return nil
+        }
+    }
+
+    /// The score of one token (0 for a token the scores do not cover).
     public func score(of token: TokenID) -> Float {
         switch self {
         case .none: return 0
-        case let .dense(values): return values[Int(token)]
+        case let .dense(values): return values.indices.contains(Int(token)) ? values[Int(token)] : 0
         case let .sparse(ids, values):
             var total: Float = 0
             for (id, value) in zip(ids, values) where id == token { total += value }
@@ -63,14 +85,16 @@ public enum ExpertScores: Sendable {
         }
     }
 
-    /// Adds `weight` times these scores to `logits`.
-    public func add(to logits: UnsafeMutableBufferPointer<Float>, weight: Float) {
+    /// Adds `weight` times these scores to `logits`. The scores must fit (`problem(vocabularySize:)` nil).
+    func add(to logits: UnsafeMutableBufferPointer<Float>, weight: Float) {
         switch self {
         case .none: break
         case let .sparse(ids, values):
             for (id, value) in zip(ids, values) { logits[Int(id)] += weight * value }
         case let .dense(values):
-            for i in 0 ..< min(values.count, logits.count) { logits[i] += weight * values[i] }
+            values.withUnsafeBufferPointer { values in
+                for i in 0 ..< logits.count { logits[i] += weight * values[i] }
+            }
         }
     }
 }

@@ -14,13 +14,19 @@ public struct WeightedExpert: Sendable {
 ///
 /// Adding the scores to the raw logits instead and taking `log_softmax` of the sum gives the same
 /// distribution (the normaliser of the base is a constant), so the product works on raw logits and
-/// normalises only when a probability is needed. The order of experts does not matter.
+/// normalises only when a probability is needed. Every expert sees the base model's own logits, so the
+/// order of experts does not matter (beyond the rounding of float sums).
 public struct ProductOfExperts: Sendable {
     public let experts: [WeightedExpert]
 
-    /// Checks every expert against the model's vocabulary.
+    /// Checks every weight (finite) and every expert against the model's vocabulary.
     public init(_ experts: [WeightedExpert], vocabulary: Vocabulary) throws {
-        for weighted in experts { try weighted.expert.check(vocabulary: vocabulary) }
+        for (index, weighted) in experts.enumerated() {
+            guard weighted.weight.isFinite else {
+                throw ProductError.invalidWeight(expert: weighted.expert.name, index: index, weight: weighted.weight)
+            }
+            try weighted.expert.check(vocabulary: vocabulary)
+        }
         self.experts = experts
     }
 
@@ -31,7 +37,7 @@ public struct ProductOfExperts: Sendable {
 
     /// Fresh state for a sequence that begins with `prompt`.
     public func start(_ prompt: Prompt) throws -> ProductState {
-        ProductState(experts: experts, states: try experts.map { try $0.expert.start(prompt) })
+        ProductState(experts: experts, names: names, states: try experts.map { try $0.expert.start(prompt) })
     }
 
     /// The experts' names, made unique with a number where one repeats.
@@ -49,23 +55,42 @@ public struct ProductOfExperts: Sendable {
 /// A product's state for one sequence.
 public final class ProductState {
     let experts: [WeightedExpert]
+    let names: [String]
     let states: [any ExpertState]
 
-    init(experts: [WeightedExpert], states: [any ExpertState]) {
+    init(experts: [WeightedExpert], names: [String], states: [any ExpertState]) {
         self.experts = experts
+        self.names = names
         self.states = states
     }
 
-    /// Adds every expert's weighted scores to `logits` (which start as the base model's) and returns
+    /// Writes the product's logits for the next token into `product`: the base model's logits
+    /// (`step.baseLogits`, which every expert sees unchanged) plus every expert's weighted scores. Returns
     /// each expert's scores, for a trace.
+    ///
+    /// Throws `ProductError` when an expert's scores do not fit the vocabulary, or when the product is
+    /// not a distribution (a NaN or `+infinity`, or every token at `-infinity`), naming the model or the
+    /// expert that made it so, and the step.
     @discardableResult
-    public func apply(to logits: UnsafeMutableBufferPointer<Float>, step: ExpertStep) throws -> [ExpertScores] {
+    public func combine(_ step: ExpertStep, into product: UnsafeMutableBufferPointer<Float>) throws -> [ExpertScores] {
+        let base = step.baseLogits
+        guard product.count == base.count, let output = product.baseAddress, let input = base.baseAddress else {
+            throw ProductError.sizeMismatch(base: base.count, product: product.count)
+        }
+        guard output != UnsafeMutablePointer(mutating: input) else { throw ProductError.sharedBuffer }
+        output.update(from: input, count: base.count)
         var all: [ExpertScores] = []
         all.reserveCapacity(states.count)
-        for (weighted, state) in zip(experts, states) {
+        for (index, (weighted, state)) in zip(experts, states).enumerated() {
             let scores = weighted.weight == 0 ? ExpertScores.none : try state.scores(step)
-            scores.add(to: logits, weight: weighted.weight)
+            if let problem = scores.problem(vocabularySize: base.count) {
+                throw ProductError.invalidScores(expert: names[index], step: step.generatedCount, problem: problem)
+            }
+            scores.add(to: product, weight: weighted.weight)
             all.append(scores)
+        }
+        if let defect = FiniteCheck(UnsafeBufferPointer(product)).defect {
+            throw diagnose(defect, step: step, scores: all)
         }
         return all
     }
@@ -73,5 +98,57 @@ public final class ProductState {
     /// Tells every expert the chosen token.
     public func accept(_ token: TokenID) throws {
         for state in states { try state.accept(token) }
+    }
+
+    /// Who made the product non-finite: the model's logits, or the first expert whose scores, added to
+    /// what came before, did.
+    private func diagnose(_ defect: FiniteCheck.Defect, step: ExpertStep, scores: [ExpertScores]) -> ProductError {
+        let at = step.generatedCount
+        if let bad = FiniteCheck(step.baseLogits).firstBad {
+            return .nonFinite(source: "the model's logits", step: at, token: TokenID(bad), value: step.baseLogits[bad])
+        }
+        var running = Array(step.baseLogits)
+        for (index, expertScores) in scores.enumerated() {
+            running.withUnsafeMutableBufferPointer { expertScores.add(to: $0, weight: experts[index].weight) }
+            if let bad = running.withUnsafeBufferPointer({ FiniteCheck($0).firstBad }) {
+                return .nonFinite(
+                    source: "expert '\(names[index])' (weight \(experts[index].weight))", step: at, token: TokenID(bad), value: running[bad])
+            }
+        }
+        let excluding = scores.indices.filter { index in
+            switch scores[index] {
+            case let .dense(values): values.contains(-.infinity)
+            case let .sparse(_, values): values.contains { $0.isInfinite }
+            case .none: false
+            }
+        }.map { names[$0] }
+        return .everyTokenExcluded(step: at, by: excluding)
+    }
+}
+
+/// A product that is not a distribution, or experts that do not fit it.
+public enum ProductError: Error, Equatable, CustomStringConvertible {
+    case invalidWeight(expert: String, index: Int, weight: Float)
+    case invalidScores(expert: String, step: Int, problem: String)
+    case nonFinite(source: String, step: Int, token: TokenID, value: Float)
+    case everyTokenExcluded(step: Int, by: [String])
+    case sizeMismatch(base: Int, product: Int)
+    case sharedBuffer
+
+    public var description: String {
+        switch self {
+        case let .invalidWeight(expert, index, weight):
+            "expert \(index + 1) ('\(expert)') has weight \(weight); weights must be finite numbers"
+        case let .invalidScores(expert, step, problem):
+            "step \(step): expert '\(expert)' \(problem)"
+        case let .nonFinite(source, step, token, value):
+            "step \(step): \(source) made token \(token)'s score \(value); a product needs finite scores (or -inf to rule a token out)"
+        case let .everyTokenExcluded(step, experts):
+            "step \(step): every token was ruled out (-inf)" + (experts.isEmpty ? "" : " by \(experts.map { "'\($0)'" }.joined(separator: ", "))")
+        case let .sizeMismatch(base, product):
+            "the product row holds \(product) scores but the base model gave \(base)"
+        case .sharedBuffer:
+            "the product must be written to a buffer other than the base logits, which experts read"
+        }
     }
 }

@@ -8,12 +8,14 @@ import Foundation
 /// new logits with `receive`, and `finish` gives the result.
 final class ResponseRun<Model: LanguageModel> {
     let session: Model.Session
-    /// The logits for the next choice (one row).
+    /// The base model's logits for the next choice: row `logitRow` of `logits` (a batch's matrix is
+    /// shared by its rows, not copied).
     private var logits: LogitMatrix
+    private var logitRow = 0
+    /// The product's logits for the next choice: the base's plus the experts' (allocated once).
+    private var product: [Float]
 
     private let prompt: Prompt
-    private let product: ProductOfExperts
-    private let names: [String]
     private let state: ProductState
     private let parameters: GenerationParameters
     private let tokenizer: Model.TextTokenizer
@@ -43,9 +45,8 @@ final class ResponseRun<Model: LanguageModel> {
         promptSeconds = (ContinuousClock.now - promptStart).seconds
         generationStart = ContinuousClock.now
 
-        self.product = product
+        self.product = [Float](repeating: 0, count: logits.columns)
         self.parameters = parameters
-        names = product.names
         state = try product.start(prompt)
         endOfGeneration = model.vocabulary.endOfGeneration
         sampler = Sampler(parameters.sampling)
@@ -81,7 +82,8 @@ final class ResponseRun<Model: LanguageModel> {
 
     /// The logits after the token `next` returned: row `row` of `matrix`.
     func receive(_ matrix: LogitMatrix, row: Int = 0) {
-        logits = matrix.rows == 1 ? matrix : LogitMatrix(rows: 1, columns: matrix.columns, values: Array(matrix[row]))
+        logits = matrix
+        logitRow = row
     }
 
     /// Releases any text held back and returns the result.
@@ -109,25 +111,25 @@ final class ResponseRun<Model: LanguageModel> {
     /// The experts' scores added to the base logits, and the sampler's choice; with a trace, its record.
     private func choose() throws -> (TokenID, TraceRecord?) {
         let step = generated.count
-        let (tokens, prompt, product, names, parameters, tokenizer) = (tokens, prompt, product, names, parameters, tokenizer)
-        return try logits.values.withUnsafeMutableBufferPointer { row in
-            let base = UnsafeBufferPointer(row)
-            // For the trace: the base model's own view, before the experts add theirs.
-            let baseLogSumExp = parameters.trace ? logSumExp(base) : 0
-            let baseTop = parameters.trace ? argmax(base) : 0
-            let baseScores = parameters.trace ? [Float](base) : []
-            let scores = try state.apply(to: row, step: ExpertStep(tokens: tokens, prompt: prompt, baseLogits: base))
-            let token = sampler.sample(UnsafeBufferPointer(row))
-            guard parameters.trace else { return (token, nil) }
-            let piece = { (id: TokenID) in String(decoding: tokenizer.pieceBytes(id, renderSpecial: true), as: UTF8.self) }
-            return (token, TraceRecord(
-                step: step, token: token, piece: piece(token),
-                baseLogProbability: baseScores[Int(token)] - baseLogSumExp,
-                contributions: zip(names, zip(product.experts, scores)).map { name, pair in
-                    TraceRecord.Contribution(expert: name, score: pair.0.weight * pair.1.score(of: token))
-                },
-                finalProbability: exp(row[Int(token)] - logSumExp(UnsafeBufferPointer(row))),
-                baseTopToken: baseTop, baseTopPiece: piece(baseTop), changedByExperts: token != baseTop))
+        let (tokens, prompt, state, tracing, tokenizer) = (tokens, prompt, state, parameters.trace, tokenizer)
+        let columns = logits.columns, first = logitRow * columns
+        return try logits.values.withUnsafeBufferPointer { all -> (TokenID, TraceRecord?) in
+            let base = UnsafeBufferPointer(rebasing: all[first ..< first + columns])
+            return try product.withUnsafeMutableBufferPointer { row -> (TokenID, TraceRecord?) in
+                let scores = try state.combine(ExpertStep(tokens: tokens, prompt: prompt, baseLogits: base), into: row)
+                let token = sampler.sample(UnsafeBufferPointer(row))
+                guard tracing else { return (token, nil) }
+                let baseTop = argmax(base)
+                let piece = { (id: TokenID) in String(decoding: tokenizer.pieceBytes(id, renderSpecial: true), as: UTF8.self) }
+                return (token, TraceRecord(
+                    step: step, token: token, piece: piece(token),
+                    baseLogProbability: base[Int(token)] - logSumExp(base),
+                    contributions: zip(state.names, zip(state.experts, scores)).map { name, pair in
+                        TraceRecord.Contribution(expert: name, score: pair.0.weight * pair.1.score(of: token))
+                    },
+                    finalProbability: exp(row[Int(token)] - logSumExp(UnsafeBufferPointer(row))),
+                    baseTopToken: baseTop, baseTopPiece: piece(baseTop), changedByExperts: token != baseTop))
+            }
         }
     }
 

@@ -29,3 +29,39 @@ public func top(_ k: Int, of x: UnsafeBufferPointer<Float>) -> [(id: TokenID, lo
     }
     return best
 }
+
+/// Whether a row of logits is a distribution: no NaN, no `+infinity`, and some token above `-infinity`.
+/// One pass, 16 lanes at a time (it runs on every step of a generation).
+struct FiniteCheck {
+    enum Defect { case notANumberOrInfinite, allExcluded }
+
+    let values: UnsafeBufferPointer<Float>
+    init(_ values: UnsafeBufferPointer<Float>) { self.values = values }
+
+    var defect: Defect? {
+        typealias Lanes = SIMD16<Float>
+        var maximum = Lanes(repeating: -.infinity)
+        var unordered = SIMDMask<Lanes.MaskStorage>(repeating: false)
+        let full = values.count / Lanes.scalarCount * Lanes.scalarCount
+        if let base = values.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            for offset in stride(from: 0, to: full, by: Lanes.scalarCount) {
+                let lanes = raw.loadUnaligned(fromByteOffset: offset * MemoryLayout<Float>.stride, as: Lanes.self)
+                unordered .|= lanes .!= lanes
+                maximum.replace(with: lanes, where: lanes .> maximum)
+            }
+        }
+        var largest = maximum.max()
+        var nan = any(unordered)
+        for value in values[full...] {
+            nan = nan || value.isNaN
+            if value > largest { largest = value }
+        }
+        if nan || largest == .infinity { return .notANumberOrInfinite }
+        if largest == -.infinity { return .allExcluded }
+        return nil
+    }
+
+    /// The first NaN or `+infinity`.
+    var firstBad: Int? { values.firstIndex { $0.isNaN || $0 == .infinity } }
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole files read into memory: regular files, and streams such as pipes, process substitutions
+/// (`<(cat rules.json)`) and standard input, read to their end. Every failure is a `FileReadError`
+/// naming the path and what is wrong with it.
+public enum FileContents {
+    /// The bytes of the file at `path`.
+    public static func read(_ path: String) throws(FileReadError) -> [UInt8] {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw FileReadError(path: path, reason: FileReadError.describe(errno)) }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw FileReadError(path: path, reason: "is a directory, not a file") }
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw FileReadError(path: path, reason: FileReadError.describe(errno)) }
+        defer { close(descriptor) }
+        return try read(descriptor: descriptor, name: path)
+    }
+
+    /// Everything on standard input, until its end. A closed standard input is an error.
+    public static func readStandardInput() throws(FileReadError) -> [UInt8] {
+        try read(descriptor: STDIN_FILENO, name: "standard input")
+    }
+
+    /// Reads `descriptor` until the end of its data.
+    static func read(descriptor: Int32, name: String) throws(FileReadError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return bytes }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileReadError(path: name, reason: FileReadError.describe(errno))
+            }
+            bytes.append(contentsOf: chunk[0 ..< count])
+        }
+    }
+
+    /// The text of the file at `path`, which must be UTF-8.
+    public static func readText(_ path: String) throws(FileReadError) -> String {
+        try text(read(path), name: path)
+    }
+
+    /// Bytes as UTF-8 text; the error names the first byte that is not.
+    public static func text(_ bytes: [UInt8], name: String) throws(FileReadError) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw FileReadError(path: name, reason: "is not UTF-8 text (at byte \(firstInvalidUTF8Offset(bytes) ?? 0))")
+        }
+        return text
+    }
+
+    /// Where a byte sequence stops being valid UTF-8.
+    public static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+        var offset = 0
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch decoder.decode(&iterator) {
+            case let .scalarValue(scalar): offset += UTF8.width(scalar)
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+private let systemRead = Glibc.read
+#elseif canImport(Darwin)
+private let systemRead = Darwin.read
+#endif
+
+/// A file that could not be read: `"rules.json: does not exist"`.
+public struct FileReadError: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+
+    static func describe(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: "does not exist"
+        case EACCES, EPERM: "cannot be read (permission denied)"
+        case EBADF: "is closed"
+        case EISDIR: "is a directory, not a file"
+        default: "cannot be read (\(String(cString: strerror(code))))"
+        }
+    }
+}
