@@ -4,6 +4,8 @@ public enum BenchError: Error, Equatable, CustomStringConvertible {
     case instructionFile(path: String, line: Int?, reason: String)
     /// A report to resume that cannot be read or does not match the run.
     case report(path: String, reason: String)
+    /// The directory a report is to be written to cannot take it.
+    case output(path: String, reason: String)
     /// The reference response does not fit the model's context.
     case referenceTooLong(instruction: Int, tokens: Int, capacity: Int)
 
@@ -12,6 +14,7 @@ public enum BenchError: Error, Equatable, CustomStringConvertible {
         case let .instructionFile(path, line?, reason): "\(path), line \(line): \(reason)"
         case let .instructionFile(path, nil, reason): "\(path): \(reason)"
         case let .report(path, reason): "cannot resume from \(path): \(reason)"
+        case let .output(path, reason): "cannot write the report to \(path): \(reason)"
         case let .referenceTooLong(instruction, tokens, capacity):
             "instruction \(instruction + 1): its prompt and reference take \(tokens) tokens, more than the context's \(capacity)"
         }

@@ -39,6 +39,46 @@ public struct BenchReport: Sendable, Codable, Equatable {
         complete = records.allSatisfy(\.isComplete)
     }
 
+    /// Checks a report read back for `--resume` against the instructions it was made from and the model's
+    /// vocabulary, and restores what was lost: a record deleted from the file is planned again (so the
+    /// run finishes it), while a record that cannot be trusted is an error naming it. `complete` and the
+    /// summary are recomputed from the records, never taken from the file.
+    public mutating func validateForResume(instructions: [BenchInstruction], vocabularySize: Int, path: String) throws(BenchError) {
+        func fail(_ reason: String) -> BenchError { .report(path: path, reason: reason) }
+        var names = Set<String>()
+        for entry in ruleSets where !names.insert(entry.name).inserted { throw fail("two rule sets are named '\(entry.name)'") }
+        var byKey: [String: BenchRecord] = [:]
+        for record in records {
+            let which = "the record of '\(record.ruleSet)' for instruction \(record.index + 1)"
+            guard names.contains(record.ruleSet) else { throw fail("\(which) names a rule set the report does not define") }
+            guard instructions.indices.contains(record.index) else {
+                throw fail("\(which) is beyond the \(instructions.count) instructions of \(configuration.instructions)")
+            }
+            guard instructions[record.index].instruction == record.instruction,
+                  (instructions[record.index].reference != nil) == record.hasReference
+            else {
+                throw fail("\(configuration.instructions) no longer holds instruction \(record.index + 1) as the report has it")
+            }
+            guard byKey.updateValue(record, forKey: "\(record.ruleSet)\u{0}\(record.index)") == nil else {
+                throw fail("\(which) appears twice")
+            }
+            guard (record.stopReason == nil) == (record.tokens == nil), (record.stopReason == nil) == (record.text == nil) else {
+                throw fail("\(which) has a stop reason, tokens and text only in part")
+            }
+            if let bad = record.tokens?.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+                throw fail("\(which) holds token id \(bad), outside the model's vocabulary of \(vocabularySize)")
+            }
+        }
+        records = ruleSets.flatMap { entry in
+            instructions.indices.map { index in
+                byKey["\(entry.name)\u{0}\(index)"] ?? BenchRecord(
+                    ruleSet: entry.name, index: index, instruction: instructions[index].instruction,
+                    hasReference: instructions[index].reference != nil)
+            }
+        }
+        summarize()
+    }
+
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -103,6 +143,10 @@ public struct BenchRecord: Sendable, Codable, Equatable {
     public var tokens: [TokenID]?
     public var text: String?
     public var stopReason: StopReason?
+    /// Why no response could be generated (the prompt does not fit the context, say); nil otherwise.
+    public var error: String?
+    /// Why the reference could not be scored; nil otherwise.
+    public var referenceError: String?
     public var metrics: Metrics
 
     public struct Metrics: Sendable, Codable, Equatable {
@@ -145,8 +189,9 @@ public struct BenchRecord: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case index, instruction, tokens, text, metrics
+        case index, instruction, tokens, text, metrics, error
         case ruleSet = "rule_set", hasReference = "has_reference", stopReason = "stop_reason"
+        case referenceError = "reference_error"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -158,15 +203,26 @@ public struct BenchRecord: Sendable, Codable, Equatable {
         try c.encode(tokens, forKey: .tokens)
         try c.encode(text, forKey: .text)
         try c.encode(stopReason, forKey: .stopReason)
+        try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(referenceError, forKey: .referenceError)
         try c.encode(metrics, forKey: .metrics)
     }
 
-    public var isGenerated: Bool { stopReason != nil }
-    public var isScored: Bool { !hasReference || metrics.referenceLogLikelihood != nil }
+    /// Generated, or failed for good (`error`): either way there is nothing left to do.
+    public var isGenerated: Bool { stopReason != nil || error != nil }
+    public var isFailed: Bool { error != nil }
+    public var isScored: Bool { !hasReference || metrics.referenceLogLikelihood != nil || referenceError != nil }
     public var isComplete: Bool { isGenerated && isScored }
+
+    /// Records that no response could be generated, and why.
+    public mutating func fail(_ reason: String) {
+        error = reason
+        (tokens, text, stopReason) = (nil, nil, nil)
+    }
 
     /// Records a generated response and its text measures.
     public mutating func record(_ result: GenerationResult) {
+        error = nil
         tokens = result.tokens
         text = result.text
         stopReason = result.stopReason

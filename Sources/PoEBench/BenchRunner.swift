@@ -67,7 +67,21 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
             guard !todo.isEmpty else { continue }
             let generator = Generator(model: model, product: ruleSet.product, parameters: parameters)
             var batchStart = ContinuousClock.now
-            try generator.generate(todo.map { report.records[$0].instruction }, batchSize: batchSize) { k, result in
+            try generator.generate(todo.map { report.records[$0].instruction }, batchSize: batchSize) { k, outcome in
+                let result: GenerationResult
+                switch outcome {
+                case let .success(success):
+                    result = success
+                case let .failure(error as CancellationError):
+                    throw error
+                case let .failure(error):
+                    // One instruction's failure (its prompt does not fit, say) is its record; the rest go on.
+                    report.records[todo[k]].fail(String(describing: error))
+                    doneHere += 1
+                    try checkpoint(report)
+                    tell("generating with \(name)")
+                    return
+                }
                 report.records[todo[k]].record(result)
                 // The rule set's clock runs while its batch does; add it up at each finished response.
                 let now = ContinuousClock.now
@@ -89,14 +103,24 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
             }
             guard !pending.isEmpty else { continue }
             if Task.isCancelled { throw CancellationError() }
-            let (means, count) = try scorer.score(
-                instruction: item.instruction, reference: reference, index: index, products: pending.map { ruleSets[$0].product })
-            for (r, mean) in zip(pending, means) {
-                guard let i = report.records.firstIndex(where: { $0.ruleSet == ruleSets[r].definition.name && $0.index == index }) else { continue }
-                report.records[i].metrics.referenceLogLikelihood = mean
-                report.records[i].metrics.referenceTokens = count
-                doneHere += 1
+            let scored: (meanLogProbabilities: [Double], tokens: Int)
+            do {
+                scored = try scorer.score(
+                    instruction: item.instruction, reference: reference, index: index, products: pending.map { ruleSets[$0].product })
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                // A reference that cannot be scored (longer than the context, say) is noted on its records.
+                for r in pending {
+                    guard let i = report.records.firstIndex(where: { $0.ruleSet == ruleSets[r].definition.name && $0.index == index }) else { continue }
+                    report.records[i].referenceError = String(describing: error)
+                    doneHere += 1
+                }
+                try checkpoint(report)
+                tell("scoring references")
+                continue
             }
+            let (means, count) = scored
             try checkpoint(report)
             tell("scoring references")
         }

@@ -12,7 +12,7 @@ public enum HTMLReport {
         body += columns.map { "<th title=\"\(escape($0.meaning))\">\(escape($0.title))</th>" }.joined()
         body += "</tr></thead><tbody>\n"
         for (i, summary) in report.summary.enumerated() {
-            body += "<tr><td><span class=\"swatch\" style=\"background:\(color(i))\"></span>\(escape(summary.ruleSet))</td><td>\(summary.generated)</td>"
+            body += "<tr><td><span class=\"swatch\" style=\"background:\(color(i))\"></span>\(escape(summary.ruleSet))</td><td>\(summary.generated)\(summary.failed > 0 ? " (\(summary.failed) failed)" : "")</td>"
             body += columns.map { "<td>\(escape($0.cell(summary)))</td>" }.joined() + "</tr>\n"
         }
         body += "</tbody></table>\n"
@@ -26,7 +26,8 @@ public enum HTMLReport {
             body += "<section><h3>\(index + 1). \(escape(instruction))</h3>\n<div class=\"side\" style=\"grid-template-columns: repeat(\(max(records.count, 1)), minmax(0, 1fr))\">\n"
             for record in records {
                 let i = report.ruleSets.firstIndex { $0.name == record.ruleSet } ?? 0
-                let meta = record.stopReason.map { "\($0.rawValue), \(record.tokens?.count ?? 0) tokens" } ?? "not generated yet"
+                let meta = record.error.map { "failed: \($0)" }
+                    ?? record.stopReason.map { "\($0.rawValue), \(record.tokens?.count ?? 0) tokens" } ?? "not generated yet"
                 body += "<div class=\"response\"><div class=\"who\" style=\"border-color:\(color(i))\">\(escape(record.ruleSet)) <span>\(escape(meta))</span></div>"
                 body += "<pre>\(escape(record.text ?? ""))</pre></div>\n"
             }

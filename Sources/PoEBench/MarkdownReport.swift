@@ -23,12 +23,14 @@ public enum MarkdownReport {
         var lines = ["| rule set | responses | " + columns.map(\.title).joined(separator: " | ") + " |"]
         lines.append("|---|---:|" + columns.map { _ in "---:" }.joined(separator: "|") + "|")
         for summary in report.summary {
-            lines.append("| \(escape(summary.ruleSet)) | \(summary.generated) | " + columns.map { $0.cell(summary) }.joined(separator: " | ") + " |")
+            let responses = summary.failed > 0 ? "\(summary.generated) (\(summary.failed) failed)" : "\(summary.generated)"
+            lines.append("| \(escape(summary.ruleSet)) | \(responses) | " + columns.map { $0.cell(summary) }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }
 
     static func cell(_ record: BenchRecord) -> String {
+        if let error = record.error { return "*failed: \(escape(error))*" }
         guard let text = record.text, let stop = record.stopReason else { return "*(not generated yet)*" }
         return "*\(stop.rawValue), \(record.tokens?.count ?? 0) tokens*<br>" + escape(text)
     }

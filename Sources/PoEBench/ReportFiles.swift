@@ -1,4 +1,8 @@
 import Foundation
+import PoE
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes a report's three files to a directory, each replaced atomically, so that the directory always
 /// holds a complete, valid report (the last one written).
@@ -28,13 +32,53 @@ public struct ReportFiles: Sendable {
 
     /// The report a previous run left here.
     public func read() throws(BenchError) -> BenchReport {
-        guard let data = FileManager.default.contents(atPath: json.path) else {
-            throw .report(path: json.path, reason: "there is no report.json there")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileContents.read(json.path)
+        } catch {
+            throw .report(path: json.path, reason: error.reason == "does not exist" ? "there is no report.json there" : error.reason)
         }
         do {
-            return try BenchReport.decode(data)
+            return try BenchReport.decode(Data(bytes))
         } catch {
             throw .report(path: json.path, reason: "it is not a report poe bench wrote (\(error))")
         }
     }
+
+    /// Checks that a new report can go here: the path is a directory or nothing yet, and holds no report
+    /// unless `replacing` says to overwrite it.
+    public func checkNew(replacing: Bool) throws(BenchError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw .output(path: directory.path, reason: "it is a file, not a directory")
+        }
+        if !replacing, FileManager.default.fileExists(atPath: json.path) {
+            throw .output(path: directory.path, reason: "it already holds a report; continue it with --resume \(directory.path), or pass --force to replace it")
+        }
+    }
+
+    /// Makes the directory and takes its lock, which the returned object holds until it is released:
+    /// two runs writing one report would overwrite each other's records.
+    public func lock() throws(BenchError) -> ReportLock {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .output(path: directory.path, reason: "the directory cannot be made (\(error.localizedDescription))")
+        }
+        let path = directory.appendingPathComponent(".poe-bench.lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .output(path: directory.path, reason: "its lock file cannot be opened (\(String(cString: strerror(errno))))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw .output(path: directory.path, reason: "another poe bench is writing this report")
+        }
+        return ReportLock(descriptor: descriptor)
+    }
+}
+
+/// A report directory's lock, held while this object lives (and in any case until the process ends).
+public final class ReportLock: Sendable {
+    private let descriptor: Int32
+    init(descriptor: Int32) { self.descriptor = descriptor }
+    deinit { close(descriptor) }
 }

@@ -4,6 +4,9 @@ public struct RuleSetSummary: Sendable, Codable, Equatable {
     /// Responses generated so far, and references scored so far.
     public var generated: Int
     public var scored: Int
+    /// Instructions for which no response could be generated (each record says why); the measures leave
+    /// them out.
+    public var failed: Int
     /// The share of responses that ended with an end-of-generation token (before the token limit).
     public var terminationRate: Double?
     public var meanLength: Double?
@@ -20,7 +23,7 @@ public struct RuleSetSummary: Sendable, Codable, Equatable {
     public var tokensPerSecond: Double?
 
     enum CodingKeys: String, CodingKey {
-        case generated, scored
+        case generated, scored, failed
         case ruleSet = "rule_set", terminationRate = "termination_rate", meanLength = "mean_length"
         case medianLength = "median_length", echoRate = "echo_rate", turnLeakRate = "turn_leak_rate"
         case selfRepetition = "self_repetition", distinct2 = "distinct_2"
@@ -29,8 +32,9 @@ public struct RuleSetSummary: Sendable, Codable, Equatable {
 
     public init(_ entry: RuleSetEntry, records: [BenchRecord]) {
         ruleSet = entry.name
-        let done = records.filter(\.isGenerated)
+        let done = records.filter { $0.isGenerated && !$0.isFailed }
         generated = done.count
+        failed = records.filter(\.isFailed).count
         let lengths = done.compactMap(\.metrics.length).map(Double.init)
         terminationRate = Self.rate(done.map { $0.metrics.terminated ?? false })
         meanLength = Self.mean(lengths)

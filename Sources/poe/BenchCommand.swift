@@ -23,12 +23,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "JSON lines with 'instruction' and optionally 'reference'.") var instructions: String?
     @Option(name: .customLong("rule-sets"), help: "Comma-separated presets or rule-set files (default: none,paper).") var ruleSets: String?
     @Option(help: "Add the leave-one-rule-out ablations of this rule set; repeatable.") var ablate: [String] = []
-    @Option(name: .customLong("max-tokens"), help: "Most response tokens (default: 256).") var maxTokens: Int?
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Most response tokens (default: 256).") var maxTokens: Int?
     @Option(help: "Prompt template (default: tulu).") var template: String?
-    @Option(help: "Only the first N instructions.") var limit: Int?
-    @Option(help: "Responses generated together.") var batch = 16
+    @Option(parsing: .unconditional, help: "Only the first N instructions.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Responses generated together.") var batch = 16
     @Option(help: "Where the report goes (default: bench-report).") var out: String?
     @Option(help: "Continue the report in this directory.") var resume: String?
+    @Flag(help: "Replace a report that --out already holds.") var force = false
 
     func validate() throws {
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
@@ -39,11 +40,18 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if resume == nil, instructions == nil { throw ValidationError("give --instructions FILE (or --resume DIR)") }
         if let resume, let out, resume != out { throw ValidationError("--resume writes to its own directory; drop --out") }
+        if resume != nil, force { throw ValidationError("--force replaces a report and --resume continues one; give one of them") }
     }
 
     func run() async throws {
-        let (report, files, items) = try plan()
+        let (planned, files, items) = try plan()
+        var report = planned
+        let lock = try files.lock()
+        defer { withExtendedLifetime(lock) {} }
         let transformer = try Transformer(path: ModelStore().resolve(report.configuration.model) { printError($0) }.path)
+        if resume != nil {
+            try report.validateForResume(instructions: items, vocabularySize: transformer.vocabulary.count, path: files.json.path)
+        }
         let config = report.configuration
         let sets = try report.ruleSets.map { entry in
             BenchRuleSet(definition: entry.definition, product: try PoECommandLine.product(of: [entry.definition], for: transformer))
@@ -116,9 +124,6 @@ struct BenchCommand: AsyncParsableCommand {
                 try check(names, report.ruleSets.map(\.name), "--rule-sets")
             }
             let items = try Self.instructions(c.instructions, limit: c.limit)
-            for record in report.records where record.index >= items.count || items[record.index].instruction != record.instruction {
-                throw BenchError.report(path: files.json.path, reason: "\(c.instructions) no longer holds instruction \(record.index + 1) as the report has it")
-            }
             return (report, files, items)
         }
         let path = instructions ?? ""
@@ -126,7 +131,9 @@ struct BenchCommand: AsyncParsableCommand {
         let configuration = BenchConfiguration(
             model: model ?? ModelCatalog.defaultName, instructions: path, template: template ?? "tulu", maxTokens: maxTokens ?? 256, limit: limit)
         let report = BenchReport(configuration: configuration, ruleSets: try requestedRuleSets(), instructions: items)
-        return (report, ReportFiles(directory: URL(fileURLWithPath: out ?? "bench-report"), command: command), items)
+        let files = ReportFiles(directory: URL(fileURLWithPath: out ?? "bench-report"), command: command)
+        try files.checkNew(replacing: force)
+        return (report, files, items)
     }
 
     private static func instructions(_ path: String, limit: Int?) throws -> [BenchInstruction] {
@@ -136,14 +143,14 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The rule sets named by --rule-sets, then each --ablate's leave-one-out sets; names must be unique.
     private func requestedRuleSets() throws -> [RuleSet] {
-        let names = (ruleSets ?? "none,paper").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = (ruleSets ?? "none,paper").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var sets = try names.map(RuleSet.load)
         for name in ablate { sets += try RuleSet.load(name).leaveOneOut() }
         var seen = Set<String>()
         for set in sets where !seen.insert(set.name).inserted {
-            throw ValidationError("two rule sets are named '\(set.name)'; give each file its own \"name\"")
+            throw CommandError("two rule sets are named '\(set.name)'; give each file its own \"name\"")
         }
-        guard !sets.isEmpty else { throw ValidationError("--rule-sets names no rule set") }
+        guard !sets.isEmpty else { throw CommandError("--rule-sets names no rule set") }
         return sets
     }
 }

@@ -17,12 +17,12 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var model: ModelOption
     @Option(name: .customLong("rules"), help: "A preset or a rule-set file; repeat to compose.") var rules: [String] = []
     @Option(help: "Prompt template: \(PromptTemplate.all.map(\.name).joined(separator: ", ")).") var template = "tulu"
-    @Option(name: .customLong("max-tokens"), help: "Most response tokens.") var maxTokens = 256
-    @Option(help: "0 is greedy.") var temperature: Float = 0
-    @Option(name: .customLong("top-k")) var topK: Int?
-    @Option(name: .customLong("top-p")) var topP: Float?
-    @Option(name: .customLong("min-p")) var minP: Float?
-    @Option(help: "Seed of the sampling generator.") var seed: UInt64 = 0
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Most response tokens.") var maxTokens = 256
+    @Option(parsing: .unconditional, help: "0 is greedy.") var temperature: Float = 0
+    @Option(name: .customLong("top-k"), parsing: .unconditional) var topK: Int?
+    @Option(name: .customLong("top-p"), parsing: .unconditional) var topP: Float?
+    @Option(name: .customLong("min-p"), parsing: .unconditional) var minP: Float?
+    @Option(parsing: .unconditional, help: "Seed of the sampling generator.") var seed: UInt64 = 0
     @Option(name: .customLong("stop"), help: "Stop at this text; repeatable.") var stops: [String] = []
     @Option(help: "Write a JSON line per generated token: why it was chosen.") var trace: String?
     @Option(help: "Comma-separated rule sets whose responses are printed side by side, e.g. none,paper.") var compare: String?
@@ -50,25 +50,37 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let transformer = try model.load()
         if let compare {
-            let names = compare.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            let names = compare.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !names.isEmpty else { throw CommandError("--compare names no rule set (give them separated by commas, e.g. none,paper)") }
             let results = try names.map { name in
                 try Generator(model: transformer, product: product([name], for: transformer), parameters: parameters).generate(instruction)
             }
-            printSideBySide(zip(names, results.map(\.text)).map { ($0, $1) })
+            if json {
+                print(try jsonLine(zip(names, results).map { GenerationJSON($1, ruleSet: $0) }))
+            } else {
+                printSideBySide(zip(names, results.map(\.text)).map { ($0, $1) })
+            }
             return
         }
         let generator = Generator(model: transformer, product: try product(rules, for: transformer), parameters: parameters)
         let traceFile = try trace.map(TraceWriter.init(path:))
+        var failure: (any Error)?
         let result = try generator.generate(instruction) { event in
-            switch event {
-            case let .text(text) where !json:
-                FileHandle.standardOutput.write(Data(text.utf8))
-            case let .token(record):
-                traceFile?.write(record)
-            default:
-                break
+            guard failure == nil else { return }
+            do {
+                switch event {
+                case let .text(text) where !json:
+                    try writeStandardOutput(text)
+                case let .token(record):
+                    try traceFile?.write(record)
+                default:
+                    break
+                }
+            } catch {
+                failure = error
             }
         }
+        if let failure { throw CommandError("cannot write the output: \(failure.localizedDescription)") }
         if json {
             print(try jsonLine(GenerationJSON(result)))
         } else {
@@ -121,15 +133,17 @@ func wrap(_ text: String, width: Int) -> [String] {
     return lines
 }
 
-/// `poe generate --json`.
+/// `poe generate --json` (and each rule set's entry of `--compare ... --json`).
 struct GenerationJSON: Encodable {
+    let ruleSet: String?
     let text: String
     let tokens: Int
     let promptTokens: Int
     let stopReason: String
     let timings: GenerationTimings
 
-    init(_ result: GenerationResult) {
+    init(_ result: GenerationResult, ruleSet: String? = nil) {
+        self.ruleSet = ruleSet
         text = result.text
         tokens = result.tokens.count
         promptTokens = result.promptTokens
@@ -139,26 +153,32 @@ struct GenerationJSON: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case text, tokens, timings
-        case promptTokens = "prompt_tokens", stopReason = "stop_reason"
+        case ruleSet = "rule_set", promptTokens = "prompt_tokens", stopReason = "stop_reason"
     }
 }
 
-/// Writes trace records as JSON lines.
+/// Writes trace records as JSON lines, each as soon as its token is chosen (so a run that fails or is
+/// interrupted leaves every record before it).
 final class TraceWriter {
     private let handle: FileHandle
     private let encoder = JSONEncoder()
 
     init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw ValidationError("cannot create the trace file \(path)")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CommandError("--trace \(path) is a directory; give a file name")
         }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path)
+        else {
+            throw CommandError("cannot create the trace file \(path)")
+        }
+        self.handle = handle
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
-    func write(_ record: TraceRecord) {
-        guard let data = try? encoder.encode(record) else { return }
-        handle.write(data + Data("\n".utf8))
+    func write(_ record: TraceRecord) throws {
+        try handle.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
     }
 
     deinit { try? handle.close() }

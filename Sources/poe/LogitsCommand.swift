@@ -16,9 +16,9 @@ struct LogitsCommand: ParsableCommand {
     enum Positions: String, ExpressibleByArgument, CaseIterable { case all, last }
 
     @OptionGroup var model: ModelOption
-    @Option(help: "Comma-separated token ids, e.g. 2,818,5279.") var ids: String
+    @Option(parsing: .unconditional, help: "Comma-separated token ids, e.g. 2,818,5279.") var ids: String
     @Option(help: "Which positions to print: all or last.") var positions: Positions = .last
-    @Option(help: "How many of the largest logits to print per position.") var top: Int = 10
+    @Option(parsing: .unconditional, help: "How many of the largest logits to print per position.") var top: Int = 10
     @Flag(help: "Print JSON lines.") var json = false
 
     /// Positions run per forward pass when all are printed, which bounds the logits held at once.

@@ -23,13 +23,13 @@ final class ProgressLine {
             let eta = p.elapsedSeconds / Double(p.doneHere) * Double(p.total - p.done)
             line += " · ETA " + Self.duration(eta)
         }
-        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
         drawn = true
     }
 
     /// Ends the line (on a terminal).
     func end() {
-        if terminal, drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        if terminal, drawn { try? FileHandle.standardError.write(contentsOf: Data("\n".utf8)) }
         drawn = false
     }
 

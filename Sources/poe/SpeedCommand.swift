@@ -19,11 +19,11 @@ struct SpeedCommand: ParsableCommand {
     )
 
     @OptionGroup var model: ModelOption
-    @Option(name: .customLong("prompt-tokens")) var promptTokens = 512
-    @Option(name: .customLong("gen-tokens")) var genTokens = 128
-    @Option(help: "Sequences generated together.") var batch = 1
-    @Option(help: "Threads (default: every core).") var threads: Int?
-    @Option(help: "Runs of each measurement; the median is reported.") var repetitions = 3
+    @Option(name: .customLong("prompt-tokens"), parsing: .unconditional) var promptTokens = 512
+    @Option(name: .customLong("gen-tokens"), parsing: .unconditional) var genTokens = 128
+    @Option(parsing: .unconditional, help: "Sequences generated together.") var batch = 1
+    @Option(parsing: .unconditional, help: "Threads (default: every core).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Runs of each measurement; the median is reported.") var repetitions = 3
     @Flag(help: "Time the first run too (by default one untimed run first touches the weights and buffers).")
     var noWarmup = false
     @Flag(help: "Print JSON.") var json = false
@@ -36,8 +36,20 @@ struct SpeedCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { ComputeThreads.set(threads) }
+        if let threads, ComputeThreads.set(threads) != threads {
+            printError("--threads \(threads) is more than the \(ComputeThreads.cores) cores this process may use; using \(ComputeThreads.count)")
+        }
         let transformer = try model.load()
+        // Every session reaches the prompt's length, or BOS and the generated tokens: check the memory first.
+        let positions = max(promptTokens, genTokens + 1)
+        guard positions <= transformer.contextLength else {
+            throw CommandError("--prompt-tokens and --gen-tokens must fit the model's context of \(transformer.contextLength) tokens")
+        }
+        do {
+            try transformer.checkMemory(sessions: batch + 1, positions: positions)
+        } catch {
+            throw CommandError("--batch \(batch): \(error)")
+        }
         var generator = SeededGenerator(seed: 1)
         let vocabulary = transformer.vocabulary
         let ordinary = (0 ..< TokenID(vocabulary.count)).filter { vocabulary.attributes[Int($0)].contains(.normal) }

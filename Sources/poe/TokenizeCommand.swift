@@ -36,25 +36,10 @@ struct TokenizeCommand: ParsableCommand {
 
     /// All of standard input, which must be UTF-8.
     static func readStandardInput() throws -> String {
-        let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            let offset = firstInvalidUTF8Offset(bytes) ?? 0
-            throw ValidationError("standard input is not valid UTF-8 (at byte \(offset))")
-        }
-        return text
-    }
-
-    /// Where a byte sequence stops being valid UTF-8.
-    static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
-        var offset = 0
-        var decoder = UTF8()
-        var iterator = bytes.makeIterator()
-        while true {
-            switch decoder.decode(&iterator) {
-            case let .scalarValue(scalar): offset += UTF8.width(scalar)
-            case .emptyInput: return nil
-            case .error: return offset
-            }
+        do {
+            return try FileContents.text(FileContents.readStandardInput(), name: "standard input")
+        } catch {
+            throw CommandError(error.description)
         }
     }
 }

@@ -61,7 +61,7 @@ import Testing
                 for order in [experts, experts.reversed()] {
                     let generator = Generator(model: model, product: try ProductOfExperts(order, vocabulary: model.vocabulary), parameters: parameters)
                     var results = [GenerationResult?](repeating: nil, count: instructions.count)
-                    try generator.generate(instructions, batchSize: instructions.count) { results[$0] = $1 }
+                    try generator.generate(instructions, batchSize: instructions.count) { results[$0] = try $1.get() }
                     outputs.append(results)
                 }
                 for (index, (a, b)) in zip(outputs[0], outputs[1]).enumerated() {

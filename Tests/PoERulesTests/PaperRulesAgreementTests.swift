@@ -108,7 +108,7 @@ enum Models {
         let instructions = try readHewitt()
         // Batched (which `batchedGenerationEqualsOneAtATime` shows changes nothing), for speed.
         var results: [Int: GenerationResult] = [:]
-        try generator.generate(fixture.generations.map { instructions[$0.instruction] }, batchSize: 16) { results[$0] = $1 }
+        try generator.generate(fixture.generations.map { instructions[$0.instruction] }, batchSize: 16) { results[$0] = try $1.get() }
         var float64: [Agreement] = [], llamaCpp: [Agreement] = [], llamaCppSubset: [Agreement] = [], llamaCppSelf: [Agreement] = []
         for (index, reference) in fixture.generations.enumerated() {
             let instruction = instructions[reference.instruction]
@@ -161,7 +161,8 @@ enum Models {
         let alone = try instructions.map { try generator.generate($0) }
         for batchSize in [3, 20] {
             var finished: [Int] = []
-            try generator.generate(instructions, batchSize: batchSize) { index, result in
+            try generator.generate(instructions, batchSize: batchSize) { index, outcome in
+                let result = try outcome.get()
                 finished.append(index)
                 #expect(result.tokens == alone[index].tokens, "\(model) batch \(batchSize) instruction \(index)")
                 #expect(result.stopReason == alone[index].stopReason && result.text == alone[index].text)

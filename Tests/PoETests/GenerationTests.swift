@@ -85,14 +85,19 @@ import Testing
         let instructions = ["ab", "ba", "abc", "c", "bb", "ca", "a"]
         let alone = try instructions.map { try generator.generate($0) }
         var seen: [Int] = []
-        try generator.generate(instructions, batchSize: batchSize) { index, result in
+        try generator.generate(instructions, batchSize: batchSize) { index, outcome in
+            let result = try outcome.get()
             seen.append(index)
             #expect(result.tokens == alone[index].tokens && result.text == alone[index].text && result.stopReason == alone[index].stopReason)
         }
         #expect(seen.sorted() == Array(instructions.indices))
         #expect(Set(alone.map(\.stopReason)).count > 1, "the instructions should stop in different ways: \(alone.map { ($0.text, $0.stopReason) })")
         let small = Generator(model: TableModel(contextLength: 4), parameters: GenerationParameters(template: .raw))
-        #expect(throws: LanguageModelError.self) { try small.generate(["a", "abcdefgh"], batchSize: 2) { _, _ in } }
+        // A prompt that does not fit is that instruction's failure; the others are answered.
+        var outcomes: [Int: Result<GenerationResult, any Error>] = [:]
+        try small.generate(["a", "abcdefgh", "b"], batchSize: 2) { outcomes[$0] = $1 }
+        #expect(throws: LanguageModelError.contextFull(needed: 10, capacity: 4)) { try outcomes[1]?.get() }
+        #expect((try? outcomes[0]?.get())?.stopReason == .contextFull && (try? outcomes[2]?.get()) != nil)
     }
 
     @Test func promptLongerThanTheContext() throws {

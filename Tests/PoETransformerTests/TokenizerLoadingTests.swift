@@ -18,6 +18,14 @@ import Testing
         .array(elementType: .string, values: values.map { .string($0) })
     }
 
+    /// An empty token list was once accepted: `poe tokenize` printed nothing and exited 0.
+    @Test func emptyVocabulary() throws {
+        for model in ["gpt2", "llama"] {
+            let metadata = try Self.metadata(model: model, tokens: [])
+            #expect(throws: TokenizerError.emptyVocabulary) { try GGUFTokenizer(metadata: metadata) }
+        }
+    }
+
     @Test func byteLevelVocabularyWithoutMerges() throws {
         let metadata = try Self.metadata(model: "gpt2", tokens: ["a", "b", "Ġ"])
         #expect(throws: TokenizerError.missingMerges) { try GGUFTokenizer(metadata: metadata) }

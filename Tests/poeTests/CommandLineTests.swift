@@ -22,7 +22,9 @@ import Testing
         return URL(fileURLWithPath: "poe")
     }
 
-    static func poe(_ arguments: String...) throws -> Result {
+    static func poe(_ arguments: String...) throws -> Result { try poe(arguments) }
+
+    static func poe(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

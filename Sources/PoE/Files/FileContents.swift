@@ -21,7 +21,13 @@ public enum FileContents {
 
     /// Everything on standard input, until its end. A closed standard input is an error.
     public static func readStandardInput() throws(FileReadError) -> [UInt8] {
-        try read(descriptor: STDIN_FILENO, name: "standard input")
+        // Started with standard input closed (`<&-`), a process may find descriptor 0 taken by whatever
+        // opened a file first (the runtime's own event descriptors, which are files of no type).
+        var status = stat()
+        guard fstat(STDIN_FILENO, &status) == 0, status.st_mode & S_IFMT != 0 else {
+            throw FileReadError(path: "standard input", reason: "is closed")
+        }
+        return try read(descriptor: STDIN_FILENO, name: "standard input")
     }
 
     /// Reads `descriptor` until the end of its data.
@@ -47,7 +53,7 @@ public enum FileContents {
     /// Bytes as UTF-8 text; the error names the first byte that is not.
     public static func text(_ bytes: [UInt8], name: String) throws(FileReadError) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw FileReadError(path: name, reason: "is not UTF-8 text (at byte \(firstInvalidUTF8Offset(bytes) ?? 0))")
+            throw FileReadError(path: name, reason: "is not valid UTF-8 text (at byte \(firstInvalidUTF8Offset(bytes) ?? 0))")
         }
         return text
     }

@@ -25,8 +25,10 @@ public struct GenerationParameters: Sendable {
 public enum StopReason: String, Sendable, Codable {
     /// The model chose an end-of-generation token (EOS, end of turn, ...).
     case endOfGeneration = "eos"
-    /// `maxTokens` were generated, or the context is full.
+    /// `maxTokens` were generated.
     case length
+    /// The sequence filled the model's context before `maxTokens`.
+    case contextFull = "context_full"
     /// A stop string appeared.
     case stop
 }

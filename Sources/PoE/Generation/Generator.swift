@@ -27,26 +27,39 @@ public struct Generator<Model: LanguageModel>: Sendable {
     /// instruction at once. Each result is what `generate` gives for that instruction alone, token for
     /// token where the model's batched logits equal its single ones (the transformer's do, bit for bit).
     ///
-    /// `onResult(index, result)` reports each response as it finishes, in the order they finish; an error
-    /// it throws stops the batch. Checks for task cancellation at every step.
+    /// `onResult(index, result)` reports each response as it finishes, in the order they finish. A failure
+    /// that belongs to one instruction (its prompt does not fit the context, an expert's scores are not a
+    /// distribution) is that instruction's result, and the others go on; an error `onResult` throws, or
+    /// one of the model's own, stops the batch. Checks for task cancellation at every step.
     public func generate(
-        _ instructions: [String], batchSize: Int, onResult: (Int, GenerationResult) throws -> Void
+        _ instructions: [String], batchSize: Int, onResult: (Int, Result<GenerationResult, any Error>) throws -> Void
     ) throws {
         var pending = instructions.enumerated().makeIterator()
         var active: [(index: Int, run: ResponseRun<Model>)] = []
         while true {
             while active.count < max(1, batchSize), let (index, instruction) = pending.next() {
-                active.append((index, try ResponseRun(model: model, instruction: instruction, product: product, parameters: parameters)))
+                do {
+                    active.append((index, try ResponseRun(model: model, instruction: instruction, product: product, parameters: parameters)))
+                } catch {
+                    try onResult(index, .failure(error))
+                }
             }
             if active.isEmpty { return }
             var stepping: [(index: Int, run: ResponseRun<Model>)] = []
             var tokens: [TokenID] = []
             for entry in active {
-                if let token = try entry.run.next(onEvent: { _ in }) {
+                let token: TokenID?
+                do {
+                    token = try entry.run.next(onEvent: { _ in })
+                } catch {
+                    try onResult(entry.index, .failure(error))
+                    continue
+                }
+                if let token {
                     stepping.append(entry)
                     tokens.append(token)
                 } else {
-                    try onResult(entry.index, entry.run.finish(onEvent: { _ in }))
+                    try onResult(entry.index, .success(entry.run.finish(onEvent: { _ in })))
                 }
             }
             if Task.isCancelled { throw CancellationError() }

@@ -76,7 +76,11 @@ final class ResponseRun<Model: LanguageModel> {
             stopReason = .stop
             return nil
         }
-        guard generated.count < parameters.maxTokens, tokens.count < session.capacity else { return nil }
+        guard generated.count < parameters.maxTokens else { return nil }
+        guard tokens.count < session.capacity else {
+            stopReason = .contextFull
+            return nil
+        }
         return token
     }
 

@@ -22,7 +22,7 @@ public enum GGUFProblem: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .cannotOpen(reason):
-            "cannot open the file (\(reason))"
+            "cannot open the file: \(reason)"
         case .emptyFile:
             "the file is empty"
         case let .notGGUF(magic):

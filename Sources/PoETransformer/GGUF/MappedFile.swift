@@ -14,7 +14,9 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws(GGUFError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY)
+        // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever. It changes
+        // nothing for a regular file, and anything else is refused below.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw GGUFError(path: path, problem: .cannotOpen(reason: String(cString: strerror(errno))))
         }
@@ -24,7 +26,14 @@ public final class MappedFile: @unchecked Sendable {
             throw GGUFError(path: path, problem: .cannotOpen(reason: String(cString: strerror(errno))))
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw GGUFError(path: path, problem: .cannotOpen(reason: "not a regular file"))
+            let kind = switch status.st_mode & S_IFMT {
+            case S_IFDIR: "a directory"
+            case S_IFIFO: "a pipe (FIFO)"
+            case S_IFCHR, S_IFBLK: "a device"
+            case S_IFSOCK: "a socket"
+            default: "a special file"
+            }
+            throw GGUFError(path: path, problem: .cannotOpen(reason: "it is \(kind), not a regular file that can be mapped into memory"))
         }
         let size = Int(status.st_size)
         guard size > 0 else { throw GGUFError(path: path, problem: .emptyFile) }

@@ -9,6 +9,11 @@ final class FloatBuffer {
         pointer.initialize(repeating: 0, count: self.count)
     }
 
+    /// How many floats `reserve(needed)` would add.
+    func growth(for needed: Int) -> Int {
+        needed > count ? max(needed, count * 2) - count : 0
+    }
+
     /// Makes room for `needed` floats, keeping the first `keeping` of them.
     func reserve(_ needed: Int, keeping: Int = 0) {
         guard needed > count else { return }

@@ -23,8 +23,11 @@ final class KVCache {
         self.values = values
     }
 
-    /// Makes room for `positions` positions, keeping the first `filled`.
-    func reserve(positions: Int, filled: Int) {
+    /// Makes room for `positions` positions, keeping the first `filled`; throws, allocating nothing, when
+    /// the machine does not have the memory.
+    func reserve(positions: Int, filled: Int) throws(MemoryError) {
+        let growth = keys.reduce(0) { $0 + $1.growth(for: positions * keyWidth) } + values.reduce(0) { $0 + $1.growth(for: positions * valueWidth) }
+        if growth > 0 { try SystemMemory.require(growth * MemoryLayout<Float>.stride, for: "a KV cache of \(positions) positions") }
         for buffer in keys { buffer.reserve(positions * keyWidth, keeping: filled * keyWidth) }
         for buffer in values { buffer.reserve(positions * valueWidth, keeping: filled * valueWidth) }
     }

@@ -59,6 +59,7 @@ public final class Transformer: LanguageModel {
     public func makeSession(capacity: Int? = nil) throws -> TransformerSession {
         let capacity = capacity ?? config.contextLength
         guard capacity > 0 else { throw LanguageModelError.contextFull(needed: 1, capacity: capacity) }
+        try SystemMemory.require(cacheBytes(positions: min(capacity, TransformerSession.initialPositions)), for: "a new session's KV cache")
         return TransformerSession(model: self, capacity: capacity)
     }
 }

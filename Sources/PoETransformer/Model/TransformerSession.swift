@@ -14,13 +14,16 @@ public final class TransformerSession: LanguageModelSession {
     /// Tokens per forward pass; longer appends run in chunks of this many (llama.cpp's default micro-batch).
     public var chunkSize = 512
 
+    /// Positions a new session's cache holds before it grows.
+    static let initialPositions = 256
+
     init(model: Transformer, capacity: Int) {
         self.model = model
         self.capacity = capacity
         let c = model.config
         cache = KVCache(
             layers: c.layerCount, keyWidth: c.kvHeadCount * c.headDimension,
-            valueWidth: c.kvHeadCount * c.valueDimension, initialPositions: min(capacity, 256))
+            valueWidth: c.kvHeadCount * c.valueDimension, initialPositions: min(capacity, Self.initialPositions))
         buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count, tileFloats: model.weights.tileFloats)
     }
 
@@ -42,13 +45,14 @@ public final class TransformerSession: LanguageModelSession {
             if request == .last { throw LanguageModelError.emptyInput }
             return .empty(columns: vocabularySize)
         }
-        cache.reserve(positions: tokens.count + newTokens.count, filled: tokens.count)
+        try cache.reserve(positions: tokens.count + newTokens.count, filled: tokens.count)
 
         let rows = switch request {
         case .none: 0
         case .last: 1
         case .all: newTokens.count
         }
+        if rows > 1 { try SystemMemory.require(rows * vocabularySize * MemoryLayout<Float>.stride, for: "logits for \(rows) positions") }
         let values = [Float](unsafeUninitializedCapacity: rows * vocabularySize) { output, initialized in
             var start = 0
             while start < newTokens.count {
@@ -101,11 +105,13 @@ public final class TransformerSession: LanguageModelSession {
         for session in sessions where session.tokens.count + 1 > session.capacity {
             throw LanguageModelError.contextFull(needed: session.tokens.count + 1, capacity: session.capacity)
         }
-        for session in sessions {
-            session.cache.reserve(positions: session.tokens.count + 1, filled: session.tokens.count)
-        }
         let vocabularySize = model.vocabulary.count
         let rows = sessions.count
+        let logitBytes = rows * vocabularySize * MemoryLayout<Float>.stride
+        if logitBytes > 1 << 26 { try SystemMemory.require(logitBytes, for: "logits for a batch of \(rows)") }  // small batches: no system call
+        for session in sessions {
+            try session.cache.reserve(positions: session.tokens.count + 1, filled: session.tokens.count)
+        }
         let values = [Float](unsafeUninitializedCapacity: rows * vocabularySize) { output, initialized in
             for group in stride(from: 0, to: rows, by: WeightMatrix.fusedLimit).map({ $0 ..< min($0 + WeightMatrix.fusedLimit, rows) }) {
                 let slices = group.map { i in

@@ -56,6 +56,7 @@ extension Vocabulary {
         guard var pieces = try metadata.strings("tokenizer.ggml.tokens") else {
             throw GGUFMetadataError.missingKey("tokenizer.ggml.tokens")
         }
+        guard !pieces.isEmpty else { throw TokenizerError.emptyVocabulary }
         for i in pieces.indices where pieces[i].isEmpty { pieces[i] = "[EMPTY_\(i)]" }
         var attributes = [TokenAttributes](repeating: .normal, count: pieces.count)
         if let types = try metadata.integers("tokenizer.ggml.token_type") {

@@ -7,6 +7,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case duplicateToken(text: String, first: Int, second: Int)
     case missingSpecialToken(key: String)
     case missingByteToken(UInt8)
+    case emptyVocabulary
 
     public var description: String {
         switch self {
@@ -22,6 +23,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             "tokens \(first) and \(second) have the same text \(text.debugDescription)"
         case let .missingSpecialToken(key):
             "'\(key)' is true but the vocabulary has no such token"
+        case .emptyVocabulary:
+            "the vocabulary is empty ('tokenizer.ggml.tokens' holds no tokens)"
         case let .missingByteToken(byte):
             "the vocabulary has no token for byte 0x\(String(byte, radix: 16, uppercase: true)) (no '<0xNN>' token and no one-byte token)"
         }
