@@ -120,7 +120,12 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
                 tell("scoring references")
                 continue
             }
-            let (means, count) = scored
+            for (r, mean) in zip(pending, scored.meanLogProbabilities) {
+                guard let i = report.records.firstIndex(where: { $0.ruleSet == ruleSets[r].definition.name && $0.index == index }) else { continue }
+                report.records[i].metrics.referenceLogLikelihood = mean
+                report.records[i].metrics.referenceTokens = scored.tokens
+                doneHere += 1
+            }
             try checkpoint(report)
             tell("scoring references")
         }

@@ -16,7 +16,7 @@ import Testing
         do {
             _ = try RuleSet.decode(contentsOf: path)
             return "no error"
-        } catch let error as RuleError {
+        } catch {
             guard case let .invalidFile(errorPath, reason) = error, errorPath == path else { return "\(error)" }
             return reason
         }

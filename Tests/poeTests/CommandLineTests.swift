@@ -209,7 +209,7 @@ import Testing
         let result = try Self.tokenize(["--model", "gemma-3-270m", "--json", "-"], stdin: [0x48, 0x69, 0xFF, 0x21])
         #expect(result.status != 0)
         #expect(result.output.isEmpty)
-        #expect(result.errors.contains("not valid UTF-8 (at byte 2)"), "\(result.errors)")
+        #expect(result.errors.contains("not valid UTF-8 text (at byte 2)"), "\(result.errors)")
     }
 
     @Test func linesShowIdAndPiece() throws {
