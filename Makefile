@@ -3,7 +3,7 @@
 SWIFT ?= swift
 POE := .build/release/poe
 
-.PHONY: setup build models test example clean
+.PHONY: setup build models test example fuzz fuzz-smoke clean
 
 # OpenBLAS from Debian (the CBLAS module links it); skipped when already installed.
 setup:
@@ -27,5 +27,15 @@ test: models
 example: setup
 	$(SWIFT) run -c release --package-path Examples example-generator
 
+# Coverage-guided fuzzing of every input path (Fuzz/fuzz.sh, docs/reliability.md): each target for
+# FUZZ_SECONDS (default 120), under AddressSanitizer; fails on a crash, hang, leak or broken property.
+FUZZ_SECONDS ?= 120
+fuzz: models
+	Fuzz/fuzz.sh $(FUZZ_SECONDS)
+
+# The short pass CI runs (20 s a target), so the targets keep building and their seeds keep passing.
+fuzz-smoke: models
+	Fuzz/fuzz.sh 20
+
 clean:
-	rm -rf .build Examples/.build Benchmarks/.build
+	rm -rf .build Examples/.build Benchmarks/.build Fuzz/.build Fuzz/.corpus Fuzz/.artifacts

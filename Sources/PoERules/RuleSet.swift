@@ -23,21 +23,28 @@ public struct RuleSet: Sendable, Equatable, Codable {
     /// Reads and validates a rule-set file (or a stream, such as `<(cat rules.json)`); errors name the
     /// file, and the field or the line and column.
     public static func decode(contentsOf path: String) throws(RuleError) -> RuleSet {
-        let bytes: [UInt8]
         do {
-            bytes = try FileContents.read(path)
-        } catch {
+            return try decode(FileContents.read(path), source: path)
+        } catch let error as FileReadError {
             throw .invalidFile(path: path, reason: error.reason)
+        } catch let error as RuleError {
+            throw error
+        } catch {
+            throw .invalidFile(path: path, reason: "\(error)")
         }
-        if let syntax = JSONSyntaxError.find(in: bytes) { throw .invalidFile(path: path, reason: syntax.description) }
+    }
+
+    /// Validates a rule set's JSON text; errors name `source`, and the field or the line and column.
+    public static func decode(_ bytes: [UInt8], source: String) throws(RuleError) -> RuleSet {
+        if let syntax = JSONSyntaxError.find(in: bytes) { throw .invalidFile(path: source, reason: syntax.description) }
         do {
             return try JSONDecoder().decode(RuleSet.self, from: Data(bytes))
         } catch let error as RuleFileError {
-            throw .invalidFile(path: path, reason: error.description)
+            throw .invalidFile(path: source, reason: error.description)
         } catch let error as DecodingError {
-            throw .invalidFile(path: path, reason: RuleFileError(error).description)
+            throw .invalidFile(path: source, reason: RuleFileError(error).description)
         } catch {
-            throw .invalidFile(path: path, reason: "\(error)")
+            throw .invalidFile(path: source, reason: "\(error)")
         }
     }
 

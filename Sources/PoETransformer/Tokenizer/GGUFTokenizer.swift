@@ -17,6 +17,16 @@ public final class GGUFTokenizer: Tokenizer {
     /// Decoding applies llama.cpp's `clean_spaces` passes.
     let cleansSpaces: Bool
 
+    /// Bytes that no token stands for: encoding drops them (byte-level BPE, as llama.cpp does; SmolLM2's
+    /// vocabulary lacks a few control characters) or throws `TokenizerError.missingByteToken`
+    /// (SentencePiece without that byte-fallback token).
+    public let unrepresentableBytes: Set<UInt8>
+
+    /// Whether decoding the ids of plain text (encoded with no special tokens added or parsed) gives the
+    /// text back, for any text without `unrepresentableBytes`. It does unless decoding cleans spaces, as
+    /// some BPE vocabularies ask (" ." to ".").
+    public var roundTripsText: Bool { !cleansSpaces }
+
     /// The tokenizer of a GGUF file; the file may hold only a vocabulary.
     public convenience init(path: String) throws {
         try self.init(metadata: GGUFFile(path: path).metadata)
@@ -39,6 +49,7 @@ public final class GGUFTokenizer: Tokenizer {
                 return tokens.value(for: Array("<0x\(hex.count == 1 ? "0" + hex : hex)>".utf8)) ?? tokens.value(for: [UInt8(byte)])
             }
             model = .sentencePiece(SentencePieceModel(tokens: tokens, scores: scores, byteTokens: byteTokens), addSpacePrefix: addSpacePrefix)
+            unrepresentableBytes = Set((0 ... 255).filter { byteTokens[$0] == nil }.map(UInt8.init))
             stripsLeadingSpace = addSpacePrefix
             cleansSpaces = false
         case "gpt2":
@@ -62,6 +73,7 @@ public final class GGUFTokenizer: Tokenizer {
             // merge keeps its first rank, as in llama.cpp.
             let ranks = ByteStringTable(merges.enumerated().map { (key: Array($0.element.utf8), value: Int32($0.offset)) }) { _, _ in }
             let tokens = try Self.tokenTable(vocabulary)
+            unrepresentableBytes = Set((0 ... 255).filter { tokens.value(for: ByteLevelAlphabet.encoded[$0]) == nil }.map(UInt8.init))
             model = .bytePair(BytePairModel(tokens: tokens, ranks: ranks, ignoresMerges: pre.ignoresMerges), pre)
             do { stripsLeadingSpace = try metadata.bool("tokenizer.ggml.add_space_prefix") ?? false } catch { throw .metadata(error) }
             cleansSpaces = pre.cleansSpaces
