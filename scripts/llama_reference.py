@@ -19,6 +19,10 @@ Fixtures written:
   Fixtures/<model>/vocabulary.json    special ids and the end-of-generation set, from llama.cpp
   Fixtures/<model>/logits.json        top-k logits and logsumexp per position: llama.cpp (a whole prompt,
                                       and one token at a time) and an independent float64 forward pass
+  Fixtures/<model>/lora.gguf          a random LoRA adapter (rank 4 on every projection of every third
+                                      layer; F32, with one pair each in F16, BF16 and Q8_0/F16), by gguf-py
+  Fixtures/<model>/lora-logits.json   as logits.json, with that adapter at scale LORA_SCALE: llama.cpp (a
+                                      prompt, and one token at a time) and the float64 pass on merged weights
 """
 
 import argparse
@@ -297,6 +301,145 @@ def make_logits(model, llm, path):
     write_json(FIXTURES / model / "logits.json", fixture)
 
 
+# --- LoRA adapters --------------------------------------------------------------------------------
+
+LORA_RANK = 4
+LORA_ALPHA = 8.0
+LORA_SCALE = 0.75
+# Each adapted product changes by about this share of its weight matrix (Frobenius norms), once scaled.
+LORA_STRENGTH = 0.1
+# Every projection of these layers (Gemma 3's global layers, 5, 11 and 17, among them).
+LORA_LAYERS = lambda count: [l for l in range(count) if l % 3 == 2]
+LORA_PROJECTIONS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+
+
+def write_lora(model, path, out, rank=LORA_RANK, alpha=LORA_ALPHA, scale=LORA_SCALE, strength=LORA_STRENGTH,
+               layers=LORA_LAYERS, types=None, seed=7):
+    """A random LoRA adapter for the model at `path`, in llama.cpp's format: for every projection of the
+    chosen layers, A (rank, inputs) and B (outputs, rank), sized so that scale · alpha/rank · B A has
+    `strength` times the Frobenius norm of the base matrix. `types(index)` gives (A type, B type) per pair;
+    by default F32 (llama.cpp then adds the adapter without rounding, so its logits stay as close to the
+    exact function as without one), with the first three pairs in F16, BF16 and Q8_0/F16 to cover them."""
+    import gguf
+    from float64_transformer import Float64Transformer
+
+    base = Float64Transformer(path)
+    rng = np.random.default_rng(seed)
+    T = gguf.GGMLQuantizationType
+    writer = gguf.GGUFWriter(str(out), base.arch)
+    writer.add_type("adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", alpha)
+    factor = scale * alpha / rank
+    index = 0
+    default_types = {0: (T.F16, T.F16), 1: (T.BF16, T.BF16), 2: (T.Q8_0, T.F16)}
+    for layer in layers(base.layers):
+        for projection in LORA_PROJECTIONS:
+            name = f"blk.{layer}.{projection}.weight"
+            w = base.weight(name)  # (outputs, inputs)
+            a = rng.standard_normal((rank, w.shape[1])) / np.sqrt(w.shape[1])
+            b = rng.standard_normal((w.shape[0], rank))
+            b *= strength * np.linalg.norm(w) / (factor * np.linalg.norm(b @ a))
+            a_type, b_type = types(index) if types else default_types.get(index, (T.F32, T.F32))
+            for suffix, values, kind in ((".lora_a", a, a_type), (".lora_b", b, b_type)):
+                values = values.astype(np.float32)
+                if kind == T.F32:
+                    writer.add_tensor(name + suffix, values)
+                elif kind == T.F16:
+                    writer.add_tensor(name + suffix, values.astype(np.float16))
+                else:
+                    writer.add_tensor(name + suffix, gguf.quants.quantize(values, kind), raw_dtype=kind)
+            index += 1
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    print(f"wrote {Path(out).relative_to(ROOT) if str(out).startswith(str(ROOT)) else out} ({Path(out).stat().st_size // 1024} KiB)")
+
+
+class MergedLoRA:
+    """A float64 model whose weights are W + scale · alpha/rank · B A, read from an adapter with gguf-py."""
+
+    def __init__(self, base, adapter_path, scale):
+        from gguf import GGUFReader
+        from gguf.quants import dequantize
+
+        reader = GGUFReader(adapter_path)
+        alpha = float(reader.fields["adapter.lora.alpha"].contents())
+        halves = {}
+        for t in reader.tensors:
+            shape = [int(n) for n in reversed(t.shape)]
+            halves[t.name] = dequantize(t.data, t.tensor_type).astype(np.float64).reshape(shape)
+        original = base.weight
+        cache = {}
+
+        def weight(name):
+            if name not in cache:
+                w = original(name)
+                if name + ".lora_a" in halves:
+                    a, b = halves[name + ".lora_a"], halves[name + ".lora_b"]
+                    rank = b.shape[1]
+                    w = w + scale * (alpha / rank if alpha else 1.0) * (b @ a)
+                cache[name] = w
+            return cache[name]
+
+        base.weight = weight
+        self.model = base
+
+
+def make_lora(model, path):
+    import llama_cpp
+    from float64_transformer import Float64Transformer
+
+    adapter = FIXTURES / model / "lora.gguf"
+    adapter.parent.mkdir(parents=True, exist_ok=True)
+    write_lora(model, path, adapter)
+    llm = Llama_with_lora(path, adapter, LORA_SCALE)
+    exact = MergedLoRA(Float64Transformer(path), str(adapter), LORA_SCALE).model
+    entries = []
+    for name, ids in sequences(model, llm):
+        if name == "long":
+            continue
+        positions = sampled_positions(len(ids))
+        llm.reset()
+        llm.eval(ids)
+        prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
+        llm.reset()
+        for token in ids:
+            llm.eval([token])
+        decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
+        hidden = exact.hidden_states(ids)
+        exact_rows = dict(zip(positions, exact.logits(hidden[positions])))
+        report_agreement(model, "lora " + name, positions, exact_rows, prefill, decode)
+        reference = distribution(prefill, positions)
+        entries.append({
+            "name": name, "ids": [int(i) for i in ids], "positions": positions,
+            "llama_cpp": reference,
+            "llama_cpp_decode": distribution(decode, positions, ids_per_position=reference["top_ids"]),
+            "float64": distribution(exact_rows, positions, digits=6),
+        })
+    llm.close()
+    write_json(FIXTURES / model / "lora-logits.json", {
+        "generator": f"scripts/llama_reference.py lora (llama-cpp-python {llama_cpp.__version__}, numpy float64)",
+        "model": model, "adapter": "lora.gguf", "scale": LORA_SCALE, "top_k": TOP_K, "sequences": entries,
+    })
+
+
+def Llama_with_lora(path, adapter, scale):
+    """llama.cpp with one adapter at `scale`. llama-cpp-python 0.3.36 does not notice a failed adapter load
+    (it checks for None, and gets a NULL pointer), so the adapter is loaded through the C API and checked."""
+    import ctypes
+    import llama_cpp
+
+    llm = load_llama(path)
+    handle = llama_cpp.llama_adapter_lora_init(llm._model.model, str(adapter).encode())
+    if not handle:
+        sys.exit(f"llama.cpp could not load the adapter {adapter}")
+    adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
+    llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(scale))
+    return llm
+
+
 # --- tokenizers -----------------------------------------------------------------------------------
 
 def tokenizer_cases():
@@ -478,7 +621,7 @@ def make_generations(model, llm, path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits", "tokenizer", "generation"])
+    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits", "tokenizer", "generation", "lora"])
     args = parser.parse_args()
     names = MODELS + (VOCABULARIES if args.what in ("all", "tokenizer") else [])
     paths = {name: model_path(name) for name in names}
@@ -486,6 +629,9 @@ def main():
         make_dequantization(paths)
     if args.what in ("all", "tokenizer"):
         make_tokenizers(paths)
+    if args.what in ("all", "lora"):
+        for model in MODELS:
+            make_lora(model, paths[model])
     if args.what in ("all", "vocab", "logits", "generation"):
         for model in MODELS:
             llm = load_llama(paths[model])

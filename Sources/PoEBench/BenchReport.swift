@@ -97,14 +97,17 @@ public struct BenchReport: Sendable, Codable, Equatable {
 public struct BenchConfiguration: Sendable, Codable, Equatable {
     /// The model as given: a name or a path.
     public var model: String
+    /// LoRA adapters as given (`FILE` or `FILE:SCALE`); nil for none.
+    public var adapters: [String]?
     public var instructions: String
     public var template: String
     public var maxTokens: Int
     /// The first `limit` instructions only.
     public var limit: Int?
 
-    public init(model: String, instructions: String, template: String, maxTokens: Int, limit: Int?) {
+    public init(model: String, adapters: [String]? = nil, instructions: String, template: String, maxTokens: Int, limit: Int?) {
         self.model = model
+        self.adapters = adapters
         self.instructions = instructions
         self.template = template
         self.maxTokens = maxTokens
@@ -113,6 +116,7 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, instructions, template, limit
+        case adapters = "lora"
         case maxTokens = "max_tokens"
     }
 }

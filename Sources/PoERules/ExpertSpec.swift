@@ -13,7 +13,8 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
         case frequencyPresencePenalty(frequency: Float, presence: Float, scope: RepetitionPenalty.Scope)
         case multiplicativeRepetitionPenalty(penalty: Float, scope: RepetitionPenalty.Scope)
         case bannedStrings([String])
-        case languageModel(model: String)
+        /// Another model (nil: the base model's own weights) with LoRA adapters, if any.
+        case languageModel(model: String?, adapters: [AdapterReference])
 
         var type: String {
             switch self {
@@ -43,7 +44,7 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
         "frequencyPresencePenalty": ["frequency", "presence", "scope"],
         "multiplicativeRepetitionPenalty": ["penalty", "scope"],
         "bannedStrings": ["strings"],
-        "languageModel": ["model"],
+        "languageModel": ["model", "lora"],
     ]
 
     /// The expert itself, built for a model.
@@ -68,8 +69,8 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
             return MultiplicativeRepetitionPenalty(penalty: penalty, scope: scope)
         case let .bannedStrings(strings):
             return BannedStrings(strings, tokenizer: tokenizer)
-        case let .languageModel(model):
-            return try context.languageModel(model)
+        case let .languageModel(model, adapters):
+            return try context.languageModel(model, adapters)
         }
     }
 
@@ -120,10 +121,20 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
             }
             kind = .bannedStrings(strings)
         default:  // "languageModel"
-            guard let model = try c.decodeIfPresent(String.self, forKey: AnyKey("model")), !model.isEmpty else {
-                throw RuleFileError(location: here, message: "the field 'model' (a model name or path) is missing")
+            let adapters = try c.decodeIfPresent([AdapterReference].self, forKey: AnyKey("lora")) ?? []
+            let model: String?
+            if c.contains(AnyKey("model")) {
+                guard let name = try? c.decode(String.self, forKey: AnyKey("model")), !name.isEmpty else {
+                    throw RuleFileError(location: here, message: "'model' should be a model name or path")
+                }
+                model = name
+            } else {
+                model = nil
             }
-            kind = .languageModel(model: model)
+            guard model != nil || !adapters.isEmpty else {
+                throw RuleFileError(location: here, message: "give 'model' (a model name or path), 'lora' (adapters for the base model), or both")
+            }
+            kind = .languageModel(model: model, adapters: adapters)
         }
     }
 
@@ -148,9 +159,38 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
             try put("penalty", penalty); try put("scope", ScopeCoding(scope))
         case let .bannedStrings(strings):
             try put("strings", strings)
-        case let .languageModel(model):
-            try put("model", model)
+        case let .languageModel(model, adapters):
+            if let model { try put("model", model) }
+            if !adapters.isEmpty { try put("lora", adapters) }
         }
+    }
+}
+
+/// A LoRA adapter file and its scale, as a `languageModel` expert names it: `{"path": "a.gguf", "scale": 0.5}`.
+public struct AdapterReference: Sendable, Equatable, Codable {
+    public var path: String
+    public var scale: Float
+
+    public init(path: String, scale: Float = 1) {
+        self.path = path
+        self.scale = scale
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        let at = location(decoder)
+        try rejectUnknownKeys(c, allowed: ["path", "scale"], decoder: decoder, what: at)
+        guard let path = try? c.decode(String.self, forKey: AnyKey("path")), !path.isEmpty else {
+            throw RuleFileError(location: at, message: "'path' (the adapter's file) is missing")
+        }
+        self.path = path
+        scale = try Fields(container: c, location: at).float("scale", default: 1)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: AnyKey.self)
+        try c.encode(path, forKey: AnyKey("path"))
+        try c.encode(scale, forKey: AnyKey("scale"))
     }
 }
 

@@ -69,11 +69,12 @@ public struct RuleSet: Sendable, Equatable, Codable {
 /// What building experts needs from the model they will serve.
 public struct RuleBuildContext {
     public let tokenizer: any Tokenizer
-    /// Loads another model, by name or path, as an expert (for `languageModel` entries).
-    public let languageModel: (String) throws -> any Expert
+    /// Makes a `languageModel` entry's expert: another model by name or path (nil: the base model's own
+    /// weights), with the entry's LoRA adapters.
+    public let languageModel: (_ model: String?, _ adapters: [AdapterReference]) throws -> any Expert
 
-    public init(tokenizer: any Tokenizer, languageModel: @escaping (String) throws -> any Expert = { name in
-        throw RuleError.invalidFile(path: name, reason: "no model loader was given for languageModel experts")
+    public init(tokenizer: any Tokenizer, languageModel: @escaping (_ model: String?, _ adapters: [AdapterReference]) throws -> any Expert = { name, _ in
+        throw RuleError.invalidFile(path: name ?? "languageModel", reason: "no model loader was given for languageModel experts")
     }) {
         self.tokenizer = tokenizer
         self.languageModel = languageModel

@@ -20,6 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     @Option(help: "A GGUF file or a known model name (default: \(ModelCatalog.defaultName)).") var model: String?
+    @Option(name: .customLong("lora"), help: "A LoRA adapter, FILE or FILE:SCALE; repeatable.") var adapters: [String] = []
     @Option(help: "JSON lines with 'instruction' and optionally 'reference'.") var instructions: String?
     @Option(name: .customLong("rule-sets"), help: "Comma-separated presets or rule-set files (default: none,paper).") var ruleSets: String?
     @Option(help: "Add the leave-one-rule-out ablations of this rule set; repeatable.") var ablate: [String] = []
@@ -41,6 +42,7 @@ struct BenchCommand: AsyncParsableCommand {
         if resume == nil, instructions == nil { throw ValidationError("give --instructions FILE (or --resume DIR)") }
         if let resume, let out, resume != out { throw ValidationError("--resume writes to its own directory; drop --out") }
         if resume != nil, force { throw ValidationError("--force replaces a report and --resume continues one; give one of them") }
+        for spec in adapters { _ = try AdapterSpec(spec) }
     }
 
     func run() async throws {
@@ -48,7 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
         var report = planned
         let lock = try files.lock()
         defer { withExtendedLifetime(lock) {} }
-        let transformer = try Transformer(path: ModelStore().resolve(report.configuration.model) { printError($0) }.path)
+        let transformer = try AdapterSpec.load(model: report.configuration.model, adapters: report.configuration.adapters ?? [])
         if resume != nil {
             try report.validateForResume(instructions: items, vocabularySize: transformer.vocabulary.count, path: files.json.path)
         }
@@ -115,6 +117,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             try check(model, c.model, "--model")
+            if !adapters.isEmpty { try check(adapters, c.adapters ?? [], "--lora") }
             try check(instructions, c.instructions, "--instructions")
             try check(maxTokens, c.maxTokens, "--max-tokens")
             try check(template, c.template, "--template")
@@ -129,7 +132,8 @@ struct BenchCommand: AsyncParsableCommand {
         let path = instructions ?? ""
         let items = try Self.instructions(path, limit: limit)
         let configuration = BenchConfiguration(
-            model: model ?? ModelCatalog.defaultName, instructions: path, template: template ?? "tulu", maxTokens: maxTokens ?? 256, limit: limit)
+            model: model ?? ModelCatalog.defaultName, adapters: adapters.isEmpty ? nil : adapters, instructions: path,
+            template: template ?? "tulu", maxTokens: maxTokens ?? 256, limit: limit)
         let report = BenchReport(configuration: configuration, ruleSets: try requestedRuleSets(), instructions: items)
         let files = ReportFiles(directory: URL(fileURLWithPath: out ?? "bench-report"), command: command)
         try files.checkNew(replacing: force)

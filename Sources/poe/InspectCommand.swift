@@ -5,10 +5,12 @@ import PoETransformer
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show a GGUF file's metadata and tensors."
+        abstract: "Show a GGUF file's metadata and tensors.",
+        discussion: "For a LoRA adapter, a summary first; with --base, whether it fits that model (as --lora checks)."
     )
 
     @Argument(help: "A GGUF file or a known model name.") var model: String
+    @Option(help: "For an adapter: the model to check it against (a name or path).") var base: String?
     @Flag(help: "Print JSON.") var json = false
 
     /// Arrays longer than this are shown by type and length only.
@@ -17,10 +19,18 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let url = try ModelStore().resolve(model) { printError($0) }
         let file = try GGUFFile(path: url.path)
+        let isAdapter = (try? file.metadata.string("general.type")) == "adapter"
+        if let base {
+            guard isAdapter else { throw CommandError("\(file.path) is not an adapter ('general.type' is not 'adapter'); --base checks adapters") }
+            let model = try Transformer(path: ModelStore().resolve(base) { printError($0) }.path)
+            let adapter = try LoRAAdapter(file: file, for: model)
+            if !json { print("fits \(base): \(adapter.targets.count) adapted matrices, rank \(adapter.rank), alpha \(adapter.alpha)") }
+        }
         if json {
             print(try jsonLine(InspectedFile(file)))
             return
         }
+        if isAdapter { print(Self.adapterSummary(file)) }
         print("\(file.path): GGUF v\(file.version), \(file.fileSize) bytes, alignment \(file.alignment)")
         print("metadata (\(file.metadata.keys.count) keys):")
         for key in file.metadata.keys {
@@ -33,6 +43,17 @@ struct InspectCommand: ParsableCommand {
             let type = tensor.type.description.padding(toLength: 7, withPad: " ", startingAt: 0)
             print("  \(name)  \(type) \(tensor.shape)")
         }
+    }
+
+    /// One line on a LoRA adapter: what it adapts, its ranks and types.
+    static func adapterSummary(_ file: GGUFFile) -> String {
+        let a = file.tensors.filter { $0.name.hasSuffix(".lora_a") }
+        let b = file.tensors.filter { $0.name.hasSuffix(".lora_b") }
+        let ranks = Set(b.compactMap { $0.shape.first }).sorted().map(String.init).joined(separator: ", ")
+        let types = Set((a + b).map(\.type.description)).sorted().joined(separator: ", ")
+        let architecture = ((try? file.metadata.string("general.architecture")) ?? nil) ?? "no architecture"
+        let alpha = file.metadata["adapter.lora.alpha"].map(describe) ?? "none"
+        return "LoRA adapter (\(architecture)): \(a.count) adapted matrices, rank \(ranks.isEmpty ? "?" : ranks), alpha \(alpha), types \(types)"
     }
 
     static func describe(_ value: GGUFValue) -> String {

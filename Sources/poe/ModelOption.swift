@@ -2,18 +2,54 @@ import ArgumentParser
 import Foundation
 import PoETransformer
 
-/// `--model NAME|PATH`, shared by every command that runs a model.
+/// `--model NAME|PATH` and `--lora FILE[:SCALE]`, shared by every command that runs a model.
 struct ModelOption: ParsableArguments {
     @Option(name: .long, help: "A GGUF file, or a known model name (see `poe models list`).")
     var model: String = ModelCatalog.defaultName
+
+    @Option(name: .customLong("lora"), help: "A LoRA adapter (llama.cpp's GGUF format), FILE or FILE:SCALE (default scale 1); repeatable.")
+    var adapters: [String] = []
+
+    func validate() throws {
+        for spec in adapters { _ = try AdapterSpec(spec) }
+    }
 
     /// The model's file, fetched first if it is a known name not yet on disk.
     func resolve() throws -> URL {
         try ModelStore().resolve(model) { printError($0) }
     }
 
+    /// The model, with its adapters when --lora gives some.
     func load() throws -> Transformer {
-        try Transformer(path: resolve().path)
+        try AdapterSpec.load(model: model, adapters: adapters)
+    }
+}
+
+/// `FILE` or `FILE:SCALE`: an adapter and its scale, as `--lora` takes them.
+struct AdapterSpec: Equatable {
+    let path: String
+    let scale: Float
+
+    init(_ spec: String) throws {
+        // A path may hold colons; a scale is what follows the last one, if it is a number.
+        if let colon = spec.lastIndex(of: ":"), let scale = Float(spec[spec.index(after: colon)...]) {
+            guard scale.isFinite else { throw ValidationError("--lora \(spec): the scale must be a finite number") }
+            (path, self.scale) = (String(spec[..<colon]), scale)
+        } else {
+            (path, scale) = (spec, 1)
+        }
+        guard !path.isEmpty else { throw ValidationError("--lora \(spec): give the adapter's file") }
+    }
+
+    /// `model` (a name or path) with the adapters `specs` name, read and checked against it.
+    static func load(model: String, adapters specs: [String]) throws -> Transformer {
+        let base = try Transformer(path: ModelStore().resolve(model) { printError($0) }.path)
+        guard !specs.isEmpty else { return base }
+        let adapters = try specs.map { spec in
+            let parsed = try AdapterSpec(spec)
+            return ScaledAdapter(try LoRAAdapter(path: parsed.path, for: base), scale: parsed.scale)
+        }
+        return try base.adapted(by: adapters)
     }
 }
 

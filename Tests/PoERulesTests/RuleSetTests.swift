@@ -66,7 +66,7 @@ import Testing
         #expect(rules.name == "mine" && rules.experts.count == 8)
         #expect(rules.experts[0] == ExpertSpec(.eosRamp(start: 10, end: 100, peak: 6, afterEnd: .hold), weight: 0.5))
         #expect(rules.experts[1].kind == .repetitionPenalty(penalty: 1, scope: .window(32), exempt: [.text("\n"), .id(3)]))
-        #expect(rules.experts[7] == ExpertSpec(.languageModel(model: "smollm2-135m-instruct"), weight: -0.5))
+        #expect(rules.experts[7] == ExpertSpec(.languageModel(model: "smollm2-135m-instruct", adapters: []), weight: -0.5))
     }
 
     @Test func errorsNameTheField() throws {

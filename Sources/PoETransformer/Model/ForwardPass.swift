@@ -6,6 +6,8 @@ struct SequenceSlice {
     let cache: KVCache
     let firstPosition: Int
     let rows: Range<Int>
+    /// The LoRA adapters of the session's model (none for the base model).
+    let adapters: AdapterTable
 }
 
 extension Transformer {
@@ -17,7 +19,11 @@ extension Transformer {
     /// Only `outputs` go through the last layer's attention output and feed-forward block (every row's keys
     /// and values are still cached), as llama.cpp does: a prompt that needs only its last position's logits
     /// skips nearly a layer's worth of products.
-    func forward(_ tokens: ArraySlice<TokenID>, slices: [SequenceSlice], outputs: Range<Int>, buffers b: ActivationBuffers) {
+    ///
+    /// Each slice's LoRA adapters are added to the products they adapt, for that slice's rows only
+    /// (`AdaptedRows`); returns those rows as they stand at the end (for the output product's adapters).
+    @discardableResult
+    func forward(_ tokens: ArraySlice<TokenID>, slices: [SequenceSlice], outputs: Range<Int>, buffers b: ActivationBuffers) -> [AdaptedRows] {
         let c = config
         let w = weights
         var n = tokens.count
@@ -25,15 +31,17 @@ extension Transformer {
         let qWidth = c.headCount * c.headDimension
         let kWidth = c.kvHeadCount * c.headDimension
         let vWidth = c.kvHeadCount * c.valueDimension
-        b.reserve(tokens: n, keys: slices.map { $0.firstPosition + $0.rows.count }.max() ?? 0)
+        var adapted = slices.adaptedRows
+        b.reserve(tokens: n, keys: slices.map { $0.firstPosition + $0.rows.count }.max() ?? 0, adapterRank: adapted.map(\.table.maximumRank).max() ?? 0)
         let x = b.x.pointer, normed = b.normed.pointer, sublayer = b.sublayer.pointer
         let q = b.queries.pointer, k = b.newKeys.pointer, v = b.newValues.pointer
-        let attended = b.attended.pointer, tile = b.tile.pointer
+        let attended = b.attended.pointer, tile = b.tile.pointer, hidden = b.adapterHidden.pointer
 
         // Token embeddings (n, d), times √d for Gemma.
         for (row, id) in tokens.enumerated() {
             w.tokenEmbedding.copyRow(Int(id), scale: c.embeddingScale, into: x + row * d)
         }
+        adapted.addToEmbeddings(tokens, x: x, width: d, embeddingScale: c.embeddingScale)
         // RoPE angles for every row's position, once per variant, shared by every layer that uses it.
         for slice in slices {
             for (offset, row) in slice.rows.enumerated() {
@@ -52,6 +60,9 @@ extension Transformer {
             layer.query.apply(normed, tokens: n, into: q, scratch: tile)  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
             layer.key.apply(normed, tokens: n, into: k, scratch: tile)  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
             layer.value.apply(normed, tokens: n, into: v, scratch: tile)  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
+            adapted.add(.layer(l, .query), input: normed, output: q, hidden: hidden)
+            adapted.add(.layer(l, .key), input: normed, output: k, hidden: hidden)
+            adapted.add(.layer(l, .value), input: normed, output: v, hidden: hidden)
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 // Gemma normalizes each head vector on its own.
                 rmsNorm(q, weight: queryNorm, epsilon: c.rmsEpsilon, rows: n * c.headCount, into: q)
@@ -92,9 +103,11 @@ extension Transformer {
                 attended.update(from: attended + outputs.lowerBound * attendedWidth, count: outputs.count * attendedWidth)
                 x.update(from: x + outputs.lowerBound * d, count: outputs.count * d)
                 n = outputs.count
-                if n == 0 { return }
+                adapted = adapted.keeping(outputs)
+                if n == 0 { return adapted }
             }
             layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: tile)  // Wo (d, heads·vd) -> (n, d)
+            adapted.add(.layer(l, .attentionOutput), input: attended, output: sublayer, hidden: hidden)
             if let norm = layer.postAttentionNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
             }
@@ -104,21 +117,27 @@ extension Transformer {
             rmsNorm(x, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: n, into: normed)
             layer.gate.apply(normed, tokens: n, into: b.gate.pointer, scratch: tile)  // Wgate (ffn, d) -> (n, ffn)
             layer.up.apply(normed, tokens: n, into: b.up.pointer, scratch: tile)  // Wup (ffn, d) -> (n, ffn)
+            adapted.add(.layer(l, .gate), input: normed, output: b.gate.pointer, hidden: hidden)
+            adapted.add(.layer(l, .up), input: normed, output: b.up.pointer, hidden: hidden)
             gatedActivation(c.activation, gate: b.gate.pointer, up: b.up.pointer, count: n * c.feedForwardLength)
             layer.down.apply(b.gate.pointer, tokens: n, into: sublayer, scratch: tile)  // Wdown (d, ffn) -> (n, d)
+            adapted.add(.layer(l, .down), input: b.gate.pointer, output: sublayer, hidden: hidden)
             if let norm = layer.postFeedForwardNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
             }
             for i in 0 ..< n * d { x[i] += sublayer[i] }
         }
         rmsNorm(x, weight: w.outputNorm, epsilon: c.rmsEpsilon, rows: n, into: x)
+        return adapted
     }
 
-    /// Logits for `rows` of the last forward pass's hidden states, written (rows, vocabulary) to `out`.
-    func logits(ofRows rows: Range<Int>, buffers: ActivationBuffers, into out: UnsafeMutablePointer<Float>) {
+    /// Logits for `rows` of the last forward pass's hidden states, written (rows, vocabulary) to `out`;
+    /// `adapted` are the rows' adapters as `forward` returned them.
+    func logits(ofRows rows: Range<Int>, adapted: [AdaptedRows], buffers: ActivationBuffers, into out: UnsafeMutablePointer<Float>) {
         let hidden = buffers.x.pointer + rows.lowerBound * config.embeddingLength
         // Wout (vocab, d) @ h (rows, d) -> (rows, vocab)
         weights.output.apply(hidden, tokens: rows.count, into: out, scratch: buffers.tile.pointer)
+        adapted.keeping(rows).add(.output, input: hidden, output: out, hidden: buffers.adapterHidden.pointer)
         if let cap = config.finalLogitSoftcap {
             softcap(out, count: rows.count * config.vocabularySize, cap: cap)
         }

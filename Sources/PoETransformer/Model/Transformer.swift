@@ -1,6 +1,7 @@
 import PoE
 
-/// A decoder-only transformer (`llama` or `gemma3`) loaded from a GGUF file.
+/// A decoder-only transformer (`llama` or `gemma3`) loaded from a GGUF file, possibly with LoRA adapters
+/// (`adapted(by:)`).
 ///
 /// Immutable after loading, so one instance serves any number of sessions on any threads.
 public final class Transformer: LanguageModel {
@@ -11,6 +12,9 @@ public final class Transformer: LanguageModel {
     /// The distinct RoPE variants, and which one each layer uses (Gemma 3 has a local and a global one).
     let rotaryEmbeddings: [RotaryEmbedding]
     let layerRotation: [Int]
+    /// The adapters this view of the model applies (none as loaded).
+    public let adapters: [ScaledAdapter]
+    let adapterTable: AdapterTable
 
     public var contextLength: Int { config.contextLength }
     public var vocabulary: Vocabulary { tokenizer.vocabulary }
@@ -48,10 +52,25 @@ public final class Transformer: LanguageModel {
         }
         rotaryEmbeddings = variants
         self.layerRotation = layerRotation
+        adapters = []
+        adapterTable = .none
+    }
+
+    /// A view of `base` with other adapters: everything else is shared.
+    init(sharing base: Transformer, adapters: [ScaledAdapter]) {
+        file = base.file
+        config = base.config
+        tokenizer = base.tokenizer
+        weights = base.weights
+        rotaryEmbeddings = base.rotaryEmbeddings
+        layerRotation = base.layerRotation
+        self.adapters = adapters
+        adapterTable = AdapterTable(adapters)
     }
 
     /// Steps several sessions together, one token each, in one forward pass: their weight products become
     /// one product with a row per session. Each row's logits equal that session's single-token append.
+    /// The sessions may belong to different adapted views of one model (each keeps its own adapters).
     public func decode(_ sessions: [TransformerSession], tokens: [TokenID]) throws -> LogitMatrix {
         try TransformerSession.decode(sessions, tokens: tokens)
     }

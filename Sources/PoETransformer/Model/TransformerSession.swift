@@ -63,11 +63,11 @@ public final class TransformerSession: LanguageModelSession {
                 case .last: isLast ? chunk.count - 1 ..< chunk.count : 0 ..< 0
                 case .all: 0 ..< chunk.count
                 }
-                let slice = SequenceSlice(cache: cache, firstPosition: tokens.count + start, rows: 0 ..< chunk.count)
-                model.forward(chunk, slices: [slice], outputs: outputs, buffers: buffers)
+                let slice = SequenceSlice(cache: cache, firstPosition: tokens.count + start, rows: 0 ..< chunk.count, adapters: model.adapterTable)
+                let adapted = model.forward(chunk, slices: [slice], outputs: outputs, buffers: buffers)
                 if !outputs.isEmpty {
                     let first = request == .all ? start : 0
-                    model.logits(ofRows: 0 ..< outputs.count, buffers: buffers, into: output.baseAddress! + first * vocabularySize)
+                    model.logits(ofRows: 0 ..< outputs.count, adapted: adapted, buffers: buffers, into: output.baseAddress! + first * vocabularySize)
                 }
                 start = chunk.endIndex
             }
@@ -98,7 +98,8 @@ public final class TransformerSession: LanguageModelSession {
         guard let first = sessions.first else { return .empty(columns: 0) }
         guard sessions.count == tokens.count else { throw LanguageModelError.invalidBatch }
         let model = first.model
-        guard sessions.allSatisfy({ $0.model === model }), Set(sessions.map(ObjectIdentifier.init)).count == sessions.count else {
+        // One set of weights (adapted views of one model share theirs), distinct sessions.
+        guard sessions.allSatisfy({ $0.model.file === model.file }), Set(sessions.map(ObjectIdentifier.init)).count == sessions.count else {
             throw LanguageModelError.invalidBatch
         }
         try model.vocabulary.validate(tokens)
@@ -115,10 +116,12 @@ public final class TransformerSession: LanguageModelSession {
         let values = [Float](unsafeUninitializedCapacity: rows * vocabularySize) { output, initialized in
             for group in stride(from: 0, to: rows, by: WeightMatrix.fusedLimit).map({ $0 ..< min($0 + WeightMatrix.fusedLimit, rows) }) {
                 let slices = group.map { i in
-                    SequenceSlice(cache: sessions[i].cache, firstPosition: sessions[i].tokens.count, rows: i - group.lowerBound ..< i - group.lowerBound + 1)
+                    SequenceSlice(
+                        cache: sessions[i].cache, firstPosition: sessions[i].tokens.count, rows: i - group.lowerBound ..< i - group.lowerBound + 1,
+                        adapters: sessions[i].model.adapterTable)
                 }
-                model.forward(tokens[group], slices: slices, outputs: 0 ..< group.count, buffers: first.buffers)
-                model.logits(ofRows: 0 ..< group.count, buffers: first.buffers, into: output.baseAddress! + group.lowerBound * vocabularySize)
+                let adapted = model.forward(tokens[group], slices: slices, outputs: 0 ..< group.count, buffers: first.buffers)
+                model.logits(ofRows: 0 ..< group.count, adapted: adapted, buffers: first.buffers, into: output.baseAddress! + group.lowerBound * vocabularySize)
             }
             initialized = rows * vocabularySize
         }
@@ -146,6 +149,8 @@ final class ActivationBuffers {
     let scores = FloatBuffer(count: 0)
     /// A tile of dequantized weights, for products with many rows of activations.
     let tile = FloatBuffer(count: 0)
+    /// LoRA's inner products, X Aᵀ (tokens, rank).
+    let adapterHidden = FloatBuffer(count: 0)
     /// Feed-forward gate and up projections (tokens, ffn).
     let gate = FloatBuffer(count: 0)
     let up = FloatBuffer(count: 0)
@@ -165,8 +170,9 @@ final class ActivationBuffers {
 
     /// Makes room for a pass of `tokens` tokens whose keys span `keys` positions, with scratch for as many
     /// threads as `ComputeThreads` says now (it may have changed since the last pass).
-    func reserve(tokens: Int, keys: Int) {
+    func reserve(tokens: Int, keys: Int, adapterRank: Int) {
         let c = config
+        adapterHidden.reserve(tokens * adapterRank)
         for buffer in [x, normed, sublayer] { buffer.reserve(tokens * c.embeddingLength) }
         queries.reserve(tokens * c.headCount * c.headDimension)
         newKeys.reserve(tokens * c.kvHeadCount * c.headDimension)

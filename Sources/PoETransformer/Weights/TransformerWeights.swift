@@ -25,6 +25,8 @@ struct TransformerWeights: Sendable {
     var outputNorm: [Float]
     /// (vocabulary, d); the token embedding itself when the file has no separate output matrix.
     var output: WeightMatrix
+    /// The output product reads the token embedding (the file has no `output.weight`).
+    var outputIsEmbedding: Bool
     var ropeFrequencyFactors: [Float]?
 
     /// The largest tile (per thread) any matrix needs.
@@ -38,9 +40,8 @@ struct TransformerWeights: Sendable {
         let d = c.embeddingLength
         tokenEmbedding = try reader.matrix("token_embd.weight", outputs: c.vocabularySize, inputs: d)
         outputNorm = try reader.vector("output_norm.weight", count: d)
-        output = try file.tensor(named: "output.weight") == nil
-            ? tokenEmbedding
-            : reader.matrix("output.weight", outputs: c.vocabularySize, inputs: d)
+        outputIsEmbedding = file.tensor(named: "output.weight") == nil
+        output = try outputIsEmbedding ? tokenEmbedding : reader.matrix("output.weight", outputs: c.vocabularySize, inputs: d)
         ropeFrequencyFactors = try file.tensor(named: "rope_freqs.weight") == nil
             ? nil : reader.vector("rope_freqs.weight", count: c.ropeDimensions / 2)
 

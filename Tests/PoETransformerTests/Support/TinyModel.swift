@@ -12,6 +12,8 @@ struct TinyModel {
     var layers = 2
     var context = 64
     var window = 4
+    /// Write `output.weight` instead of reusing the token embedding.
+    var separateOutput = false
 
     func writer(seed: UInt64 = 1) -> GGUFWriter {
         var random = SplitMix64(seed: seed)
@@ -39,6 +41,7 @@ struct TinyModel {
         }
         let d = embedding, q = heads * headDimension, kv = kvHeads * headDimension
         w.tensors = [tensor("token_embd.weight", [d, vocabulary], scale: 1), tensor("output_norm.weight", [d])]
+        if separateOutput { w.tensors.append(tensor("output.weight", [d, vocabulary])) }
         for l in 0 ..< layers {
             let p = "blk.\(l)."
             w.tensors += [

@@ -1,0 +1,191 @@
+import PoE
+
+/// A LoRA adapter in llama.cpp's GGUF format (`general.type` "adapter", `adapter.type` "lora",
+/// `adapter.lora.alpha`, and a pair of tensors `<base tensor>.lora_a` / `.lora_b` per adapted matrix),
+/// read and checked against one base model.
+///
+/// Each adapted product becomes `y = W x + scale · (alpha / r) · B (A x)`, as in llama.cpp (with
+/// `alpha` 0 or absent, the factor is 1). A and B are small (rank · (inputs + outputs) floats), so they
+/// are dequantized to float32 once, here; the base weights stay mapped and shared.
+public final class LoRAAdapter: Sendable {
+    public let path: String
+    /// `adapter.lora.alpha`, 0 when the file has none.
+    public let alpha: Float
+    /// The adapted base tensors, in file order.
+    public let targets: [String]
+    let pairs: [AdapterSlot: LoRAPair]
+
+    /// The largest rank among the pairs.
+    public var rank: Int { pairs.values.map(\.rank).max() ?? 0 }
+
+    /// Reads the adapter at `path` and checks that it fits `model`: the same architecture, every target a
+    /// weight matrix of the model, every pair of the matrix's shape.
+    public convenience init(path: String, for model: Transformer) throws(AdapterError) {
+        let file: GGUFFile
+        do {
+            file = try GGUFFile(path: path)
+        } catch {
+            throw AdapterError(path: path, problem: .file(error))
+        }
+        try self.init(file: file, for: model)
+    }
+
+    public init(file: GGUFFile, for model: Transformer) throws(AdapterError) {
+        path = file.path
+        do throws(AdapterProblem) {
+            let metadata = file.metadata
+            let type = try? metadata.string("general.type")
+            guard type == "adapter" else { throw .notAnAdapter(type.flatMap { $0 }) }
+            let kind = try? metadata.string("adapter.type")
+            guard kind == "lora" else { throw .notLoRA(kind.flatMap { $0 }) }
+            let architecture = (try? metadata.string("general.architecture")).flatMap { $0 }
+            guard architecture == model.config.architecture.rawValue else {
+                throw .architectureMismatch(adapter: architecture, model: model.config.architecture.rawValue)
+            }
+            if metadata["adapter.lora.alpha"] != nil {
+                guard case let .float32(value)? = metadata["adapter.lora.alpha"], value.isFinite else {
+                    throw .invalidAlpha
+                }
+                alpha = value
+            } else {
+                alpha = 0
+            }
+            (targets, pairs) = try Self.readPairs(file, model: model, alpha: alpha)
+        } catch {
+            throw AdapterError(path: file.path, problem: error)
+        }
+    }
+
+    /// Every `.lora_a` / `.lora_b` pair, matched to the model's matrices.
+    private static func readPairs(_ file: GGUFFile, model: Transformer, alpha: Float) throws(AdapterProblem) -> ([String], [AdapterSlot: LoRAPair]) {
+        var halves: [String: (a: GGUFTensorInfo?, b: GGUFTensorInfo?)] = [:]
+        var order: [String] = []
+        for tensor in file.tensors {
+            let name = tensor.name
+            // llama.cpp skips LoRA of norms; so do we.
+            if name.hasSuffix("_norm.weight") { continue }
+            let base: String, isA: Bool
+            if name.hasSuffix(".lora_a") {
+                (base, isA) = (String(name.dropLast(7)), true)
+            } else if name.hasSuffix(".lora_b") {
+                (base, isA) = (String(name.dropLast(7)), false)
+            } else {
+                throw .unexpectedTensor(name)
+            }
+            if halves[base] == nil { order.append(base) }
+            if isA { halves[base, default: (nil, nil)].a = tensor } else { halves[base, default: (nil, nil)].b = tensor }
+        }
+        var pairs: [AdapterSlot: LoRAPair] = [:]
+        for base in order {
+            guard let a = halves[base]?.a, let b = halves[base]?.b else { throw .missingHalf(base) }
+            guard let (slot, matrix) = model.adaptableMatrix(named: base) else { throw .unknownTarget(base) }
+            if slot == .embedding, model.weights.outputIsEmbedding {
+                throw .tiedEmbedding
+            }
+            pairs[slot] = try LoRAPair(a: a, b: b, target: base, slot: slot, matrix: matrix, file: file, alpha: alpha)
+        }
+        guard !pairs.isEmpty else { throw .noPairs }
+        return (order, pairs)
+    }
+}
+
+/// Where an adapter acts: one of the model's weight products, or its embedding lookup.
+enum AdapterSlot: Hashable, Sendable {
+    case embedding
+    case output
+    case layer(Int, Projection)
+
+    enum Projection: Hashable, Sendable, CaseIterable {
+        case query, key, value, attentionOutput, gate, up, down
+    }
+}
+
+/// One adapted matrix: A (rank, inputs) and B (outputs, rank), row-major float32, and alpha / rank.
+///
+/// For the embedding the roles follow llama.cpp: A holds one rank-vector per token (vocabulary, rank) and
+/// B maps it to the embedding (d, rank).
+struct LoRAPair: Sendable {
+    let rank: Int
+    let inputs: Int
+    let outputs: Int
+    let a: [Float]
+    let b: [Float]
+    /// alpha / rank, or 1 when alpha is 0 (llama.cpp's `get_scale`).
+    let factor: Float
+
+    init(a: GGUFTensorInfo, b: GGUFTensorInfo, target: String, slot: AdapterSlot, matrix: WeightMatrix, file: GGUFFile, alpha: Float) throws(AdapterProblem) {
+        guard a.shape.count == 2, b.shape.count == 2 else {
+            throw .wrongShape(tensor: target, a: a.shape, b: b.shape, expected: "two dimensions each")
+        }
+        if slot == .embedding {
+            // W ne = [d, vocabulary]; A ne = [r, vocabulary], B ne = [r, d].
+            guard a.shape[1] == matrix.outputs, b.shape[1] == matrix.inputs, a.shape[0] == b.shape[0] else {
+                throw .wrongShape(tensor: target, a: a.shape, b: b.shape, expected: "A [r, \(matrix.outputs)] and B [r, \(matrix.inputs)]")
+            }
+            (rank, inputs, outputs) = (a.shape[0], matrix.outputs, matrix.inputs)
+        } else {
+            // W ne = [inputs, outputs]; A ne = [inputs, r], B ne = [r, outputs].
+            guard a.shape[0] == matrix.inputs, b.shape[1] == matrix.outputs, a.shape[1] == b.shape[0] else {
+                throw .wrongShape(tensor: target, a: a.shape, b: b.shape, expected: "A [\(matrix.inputs), r] and B [r, \(matrix.outputs)]")
+            }
+            (rank, inputs, outputs) = (a.shape[1], matrix.inputs, matrix.outputs)
+        }
+        guard rank > 0 else { throw .wrongShape(tensor: target, a: a.shape, b: b.shape, expected: "a rank of 1 or more") }
+        self.a = try Self.values(a, file: file)
+        self.b = try Self.values(b, file: file)
+        factor = alpha == 0 ? 1 : alpha / Float(rank)
+    }
+
+    private static func values(_ tensor: GGUFTensorInfo, file: GGUFFile) throws(AdapterProblem) -> [Float] {
+        guard tensor.type.isDequantizable, tensor.type.byteCount(elements: tensor.elementCount) != nil else {
+            throw .unsupportedType(tensor: tensor.name, type: tensor.type)
+        }
+        let bytes = file.bytes(of: tensor)
+        return [Float](unsafeUninitializedCapacity: tensor.elementCount) { buffer, initialized in
+            try? dequantize(tensor.type, from: bytes.baseAddress!, count: tensor.elementCount, into: buffer.baseAddress!, tensor: tensor.name)
+            initialized = tensor.elementCount
+        }
+    }
+}
+
+/// An adapter that cannot be used with a model, and why.
+public typealias AdapterError = FileError<AdapterProblem>
+
+public enum AdapterProblem: Error, Equatable, CustomStringConvertible {
+    case file(GGUFError)
+    case notAnAdapter(String?)
+    case notLoRA(String?)
+    case architectureMismatch(adapter: String?, model: String)
+    case invalidAlpha
+    case unexpectedTensor(String)
+    case missingHalf(String)
+    case unknownTarget(String)
+    case tiedEmbedding
+    case wrongShape(tensor: String, a: [Int], b: [Int], expected: String)
+    case unsupportedType(tensor: String, type: GGMLType)
+    case noPairs
+    case invalidScale(Float)
+    case readForAnotherModel
+
+    public var description: String {
+        switch self {
+        case let .file(error): "\(error.problem)"
+        case let .notAnAdapter(type): "not an adapter: 'general.type' is \(type.map { "'\($0)'" } ?? "missing"), not 'adapter'"
+        case let .notLoRA(type): "not a LoRA adapter: 'adapter.type' is \(type.map { "'\($0)'" } ?? "missing"), not 'lora'"
+        case let .architectureMismatch(adapter, model):
+            "the adapter is for architecture \(adapter.map { "'\($0)'" } ?? "(none given)"), the model is '\(model)'"
+        case .invalidAlpha: "'adapter.lora.alpha' must be a finite float32"
+        case let .unexpectedTensor(name): "tensor '\(name)' is neither a .lora_a nor a .lora_b tensor"
+        case let .missingHalf(name): "'\(name)' has only one of its .lora_a and .lora_b tensors"
+        case let .unknownTarget(name): "'\(name)' is not a weight matrix of the model (is the adapter for another model?)"
+        case .tiedEmbedding:
+            "the adapter changes 'token_embd.weight', which this model also uses as its output matrix; that is not supported (llama.cpp would apply it to the output product with the wrong shapes)"
+        case let .wrongShape(tensor, a, b, expected):
+            "'\(tensor)' has .lora_a \(a) and .lora_b \(b), expected \(expected) (is the adapter for another model?)"
+        case let .unsupportedType(tensor, type): "tensor '\(tensor)' has type \(type), which swift-poe cannot read"
+        case .noPairs: "the file holds no LoRA tensors"
+        case let .invalidScale(scale): "the adapter's scale is \(scale); it must be a finite number"
+        case .readForAnotherModel: "the adapter was read for a model whose matrices have other shapes"
+        }
+    }
+}
