@@ -12,6 +12,12 @@ For each model, alternating the two engines each repetition (the machine is shar
 Both engines first run each measurement once untimed (llama-bench's warm-up: the weights' pages and the
 buffers are touched before timing). Medians over --repetitions. Ratios are swift-poe's rate over llama.cpp's: above 1, swift-poe is faster.
 Also prints swift-poe's peak resident memory against the file's size plus the KV cache.
+
+    python3 Benchmarks/speed_side_by_side.py --lora [--lora-rank 8]
+
+instead measures what a LoRA adapter costs: a random rank-8 adapter (F16) on every projection of every
+layer, written by scripts/llama_reference.py's `write_lora`, each engine with and without it, alternating;
+printed as each engine's adapted rate over its own base rate, and swift-poe's adapted rate over llama.cpp's.
 """
 
 import argparse
@@ -20,11 +26,14 @@ import os
 import random
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 POE = ROOT / ".build" / "release" / "poe"
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def poe(*arguments):
@@ -73,10 +82,15 @@ def main():
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--lora", action="store_true", help="measure the cost of a LoRA adapter instead")
+    parser.add_argument("--lora-rank", type=int, default=8)
     args = parser.parse_args()
 
     subprocess.run(["swift", "build", "-c", "release", "--package-path", str(ROOT), "--product", "poe"], check=True, capture_output=True)
     from llama_cpp import Llama, __version__
+
+    if args.lora:
+        return lora_cost(args, __version__)
 
     print(f"llama.cpp through llama-cpp-python {__version__}, {args.threads} threads; swift-poe `poe speed`, {args.threads} threads")
     for model in args.models.split(","):
@@ -108,6 +122,53 @@ def main():
         print(f"  batch {args.batch} x tg{args.gen_tokens}: swift-poe {batch_ours:7.1f} tok/s   vs llama.cpp's single stream: ratio {batch_ours / tg_theirs:.2f}")
         print(f"  peak resident memory (single stream): {resident / 1e6:.0f} MB = {resident / (file_size + kv):.2f} x (file + KV cache of "
               f"{args.prompt_tokens + 1} tokens, {kv / 1e6:.0f} MB)")
+
+
+def lora_cost(args, version):
+    """Each engine's speed with a random adapter on every projection, over its own speed without one."""
+    import gguf
+    from llama_reference import LORA_PROJECTIONS, Llama_with_lora, load_llama, write_lora
+
+    T = gguf.GGMLQuantizationType
+    print(f"LoRA cost: rank {args.lora_rank} (F16) on {', '.join(LORA_PROJECTIONS)} of every layer; "
+          f"llama.cpp {version} and swift-poe, {args.threads} threads")
+    for model in args.models.split(","):
+        path = poe("models", "path", model).splitlines()[-1]
+        adapter = Path(tempfile.mkdtemp()) / f"{model}-lora-r{args.lora_rank}.gguf"
+        write_lora(model, path, adapter, rank=args.lora_rank, alpha=2.0 * args.lora_rank, scale=1.0,
+                   layers=lambda count: range(count), types=lambda index: (T.F16, T.F16))
+        common = ["--model", model, "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
+                  "--threads", str(args.threads), "--repetitions", "1", "--json"]
+        engines = {
+            "llama.cpp": lambda: llama_cpp_speed(base_llm, args.prompt_tokens, args.gen_tokens, seed=0),
+            "llama.cpp + LoRA": lambda: llama_cpp_speed(lora_llm, args.prompt_tokens, args.gen_tokens, seed=0),
+            "swift-poe": lambda: speed_pair(poe("speed", *common)),
+            "swift-poe + LoRA": lambda: speed_pair(poe("speed", *common, "--lora", str(adapter))),
+        }
+        base_llm = Llama(model_path=path, n_ctx=args.prompt_tokens + args.gen_tokens + 16, n_batch=512, n_ubatch=512,
+                         n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
+        lora_llm = Llama_with_lora(path, adapter, 1.0)
+        for run in engines.values():
+            run()  # warm-up
+        results = {name: [] for name in engines}
+        for _ in range(args.repetitions):
+            for name, run in engines.items():
+                results[name].append(run())
+        base_llm.close()
+        lora_llm.close()
+        median = {name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs)) for name, rs in results.items()}
+        print(f"\n{model} ({adapter.stat().st_size / 1e6:.1f} MB adapter)")
+        for what, i in (("pp", 0), (f"tg", 1)):
+            ours, ours_lora = median["swift-poe"][i], median["swift-poe + LoRA"][i]
+            theirs, theirs_lora = median["llama.cpp"][i], median["llama.cpp + LoRA"][i]
+            print(f"  {what}: swift-poe {ours:7.1f} -> {ours_lora:7.1f} tok/s ({ours_lora / ours:.3f}); "
+                  f"llama.cpp {theirs:7.1f} -> {theirs_lora:7.1f} ({theirs_lora / theirs:.3f}); "
+                  f"with LoRA, swift-poe / llama.cpp = {ours_lora / theirs_lora:.2f}")
+
+
+def speed_pair(output):
+    report = json.loads(output)
+    return report["prompt_tokens_per_s"], report["gen_tokens_per_s"]
 
 
 if __name__ == "__main__":

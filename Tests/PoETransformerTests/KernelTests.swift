@@ -93,6 +93,57 @@ import Testing
         }
     }
 
+    /// LoRA's two kernels (down: x · A, up: y += scale · h · B, over a range of outputs) in every
+    /// implementation, float32 and half storage, ranks with and without a ragged tail: the same bits, the
+    /// same results however the outputs are split (as a product's threads split them) and however many rows
+    /// are passed, and within float rounding of the term computed in Double.
+    @Test(arguments: [(8, 64, 96), (5, 37, 23), (20, 40, 70)] as [(Int, Int, Int)])
+    func loraKernelsAgree(rank: Int, inputs: Int, outputs: Int) {
+        let rows = 3
+        let x = Self.randomVectors(rows, inputs, seed: 31), start = Self.randomVectors(rows, outputs, seed: 32)
+        let downFloats = Self.randomVectors(inputs, rank, seed: 33), upFloats = Self.randomVectors(rank, outputs, seed: 34)
+        let downHalves = downFloats.map { Float16($0).bitPattern }, upHalves = upFloats.map { Float16($0).bitPattern }
+        for half in [false, true] {
+            let type = Int32(half ? POE_F16 : POE_F32)
+            let down = half ? downHalves.map { Float(Float16(bitPattern: $0)) } : downFloats
+            let up = half ? upHalves.map { Float(Float16(bitPattern: $0)) } : upFloats
+            func run(_ implementation: Int32, rows m: Int, split: Int) -> [Float] {
+                var hidden = [Float](repeating: .nan, count: m * rank), y = Array(start[0 ..< m * outputs])
+                let call = { (downPointer: UnsafeRawPointer, upPointer: UnsafeRawPointer) in
+                    poe_lora_down_using(implementation, Int32(m), Int32(inputs), Int32(rank), x, inputs, downPointer, type, &hidden)
+                    for begin in stride(from: 0, to: outputs, by: split) {
+                        poe_lora_up_using(implementation, Int32(m), Int32(rank), Int32(begin), Int32(min(begin + split, outputs)), Int32(outputs),
+                                          upPointer, type, 0.75, hidden, &y, outputs)
+                    }
+                }
+                if half {
+                    downHalves.withUnsafeBytes { d in upHalves.withUnsafeBytes { u in call(d.baseAddress!, u.baseAddress!) } }
+                } else {
+                    downFloats.withUnsafeBytes { d in upFloats.withUnsafeBytes { u in call(d.baseAddress!, u.baseAddress!) } }
+                }
+                return y
+            }
+            let reference = run(0, rows: rows, split: outputs)
+            for implementation in Self.implementations {
+                for split in [outputs, 16, 7] {
+                    #expect(run(implementation, rows: rows, split: split).map(\.bitPattern) == reference.map(\.bitPattern),
+                            "implementation \(implementation), halves \(half), outputs in chunks of \(split)")
+                }
+                #expect(run(implementation, rows: 1, split: outputs).map(\.bitPattern) == reference[0 ..< outputs].map(\.bitPattern))
+            }
+            for r in 0 ..< rows {
+                for o in 0 ..< outputs {
+                    var exact = Double(start[r * outputs + o])
+                    for k in 0 ..< rank {
+                        let h = (0 ..< inputs).reduce(0.0) { $0 + Double(x[r * inputs + $1]) * Double(down[$1 * rank + k]) }
+                        exact += 0.75 * h * Double(up[k * outputs + o])
+                    }
+                    #expect(abs(Double(reference[r * outputs + o]) - exact) <= 1e-4 * max(1, abs(exact)), "row \(r) output \(o)")
+                }
+            }
+        }
+    }
+
     /// One-query attention: heads that share keys give, together, each head's result alone (the same
     /// bits), within float rounding of the attention computed in Double; head sizes with and without a
     /// ragged tail, odd and even key counts.

@@ -65,6 +65,19 @@ void poe_rms_norm(const float *x, const float *weight, int n, int rows, float ep
 /// The same in a chosen implementation (0 portable, 2 AVX-512; both give the same bits).
 void poe_rms_norm_using(int implementation, const float *x, const float *weight, int n, int rows, float epsilon, float *out);
 
+/// A LoRA adapter's term for `m` rows, in two steps (lora.c): hidden_i (rank floats) = x_i · down, then
+/// y_i[o] += scale · hidden_i · up[:, o] for o in [begin, end), with x_i = x + i · x_stride (`inputs`
+/// floats), y_i = y + i · y_stride, down (inputs, rank) and up (rank, outputs) row-major, each POE_F32 or
+/// POE_F16. Every implementation gives the same bits, and each row's result does not depend on m.
+void poe_lora_down(int m, int inputs, int rank, const float *x, size_t x_stride, const void *down, int type, float *hidden);
+void poe_lora_up(int m, int rank, int begin, int end, int outputs, const void *up, int type, float scale, const float *hidden, float *y,
+                 size_t y_stride);
+/// The same in a chosen implementation (0 portable, 1 AVX2, 2 AVX-512; falls back to the best available).
+void poe_lora_down_using(int implementation, int m, int inputs, int rank, const float *x, size_t x_stride, const void *down, int type,
+                         float *hidden);
+void poe_lora_up_using(int implementation, int m, int rank, int begin, int end, int outputs, const void *up, int type, float scale,
+                       const float *hidden, float *y, size_t y_stride);
+
 /// A pause for spin-wait loops (x86 `pause`), easing the core's pipeline and its sibling thread.
 static inline void poe_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -15,8 +15,9 @@ public struct ScaledAdapter: Sendable {
 /// folded into one factor. A class, so that a batched pass can tell sessions that share it by identity.
 final class AdapterTable: Sendable {
     let pairs: [AdapterSlot: [(pair: LoRAPair, scale: Float)]]
-    /// The largest rank, for scratch.
-    let maximumRank: Int
+    /// The ranks of every slot's adapters added up, the largest over slots: a product's terms need that
+    /// many floats of scratch per row.
+    let totalRank: Int
 
     static let none = AdapterTable([])
 
@@ -27,7 +28,7 @@ final class AdapterTable: Sendable {
             for (slot, pair) in scaled.adapter.pairs { pairs[slot, default: []].append((pair, scaled.scale * pair.factor)) }
         }
         self.pairs = pairs
-        maximumRank = pairs.values.flatMap { $0.map(\.pair.rank) }.max() ?? 0
+        totalRank = pairs.values.map { $0.reduce(0) { $0 + $1.pair.rank } }.max() ?? 0
     }
 
     var isEmpty: Bool { pairs.isEmpty }

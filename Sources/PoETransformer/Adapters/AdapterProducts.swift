@@ -1,4 +1,40 @@
 import PoE
+import PoEKernels
+
+/// One adapter's term in a weight product, for some stacked rows: Y[rows] += scale · (X[rows] · down) · up.
+///
+/// `@unchecked Sendable` is safe: `hidden` points into the pass's activation buffers, written before the
+/// product starts (`prepared`) or by the calling thread after its parallel part, and read by the product's
+/// threads only while `apply` runs.
+struct AdapterTerm: @unchecked Sendable {
+    let rows: Range<Int>
+    let pair: LoRAPair
+    let scale: Float
+    /// (rows.count, rank) floats: h = X[rows] · down once `prepared`.
+    let hidden: UnsafeMutablePointer<Float>
+    /// h is computed (few rows); otherwise `apply` computes the term with OpenBLAS.
+    let prepared: Bool
+
+    /// Adds scale · h · up to outputs [begin, end) of these rows of Y (y, row width `outputs`).
+    func addUp(outputs range: Range<Int>, into y: UnsafeMutablePointer<Float>) {
+        pair.up.withUnsafeRawPointer { up in
+            poe_lora_up(
+                Int32(rows.count), Int32(pair.rank), Int32(range.lowerBound), Int32(range.upperBound), Int32(pair.outputs), up, pair.up.kernelType,
+                scale, hidden, y + rows.lowerBound * pair.outputs, pair.outputs)
+        }
+    }
+
+    /// The whole term with OpenBLAS, for many rows: h = X[rows] · down, then Y[rows] += scale · h · up.
+    func addWithBLAS(input x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let (m, r, inputs, outputs) = (rows.count, pair.rank, pair.inputs, pair.outputs)
+        // Float32 copies of the two matrices (halves widened; a few thousand values per product).
+        let down = pair.down.floats, up = pair.up.floats
+        // x (m, inputs) @ down (inputs, r) -> h (m, r)
+        gemm(m: m, n: r, k: inputs, x + rows.lowerBound * inputs, lda: inputs, down, ldb: r, transposeB: false, hidden, ldc: r)
+        // h (m, r) @ up (r, outputs) -> y (m, outputs), scaled and added
+        gemm(m: m, n: outputs, k: r, hidden, lda: r, up, ldb: outputs, transposeB: false, y + rows.lowerBound * outputs, ldc: outputs, alpha: scale, beta: 1)
+    }
+}
 
 /// Stacked rows of one forward pass that share one view's adapters.
 struct AdaptedRows {
@@ -32,27 +68,28 @@ extension [AdaptedRows] {
         }
     }
 
-    /// Adds the adapters of `slot` to a product just computed: for each group's rows and each adapter,
-    /// Y += scale · (X Aᵀ) Bᵀ. X is (rows, inputs) and Y (rows, outputs), row-major; `hidden` holds
-    /// rows · rank floats.
-    func add(_ slot: AdapterSlot, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+    /// The adapter terms of `slot` for a product of `x` (rows, inputs) into Y (rows, outputs), one per
+    /// group of rows and adapter, for `WeightMatrix.apply` to add. For a few rows (decoding) each term's
+    /// h = x · down is computed here, into `hidden`; `apply` then adds scale · h · up to the outputs each of
+    /// its threads computed. For many rows (a prompt) `apply` computes both with OpenBLAS.
+    func terms(_ slot: AdapterSlot, input x: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>) -> [AdapterTerm] {
+        var terms: [AdapterTerm] = []
+        var next = hidden
         for group in self {
             guard let adapters = group.table.pairs[slot] else { continue }
             let m = group.rows.count
             for (pair, scale) in adapters {
-                let (r, inputs, outputs) = (pair.rank, pair.inputs, pair.outputs)
-                pair.a.withUnsafeBufferPointer { a in
-                    pair.b.withUnsafeBufferPointer { b in
-                        // A (r, inputs) @ x (m, inputs) -> h (m, r)
-                        gemm(m: m, n: r, k: inputs, x + group.rows.lowerBound * inputs, lda: inputs, a.baseAddress!, ldb: inputs, transposeB: true, hidden, ldc: r)
-                        // B (outputs, r) @ h (m, r) -> y (m, outputs), scaled and added
-                        gemm(
-                            m: m, n: outputs, k: r, hidden, lda: r, b.baseAddress!, ldb: r, transposeB: true,
-                            y + group.rows.lowerBound * outputs, ldc: outputs, alpha: scale, beta: 1)
+                let prepared = m <= WeightMatrix.fusedLimit
+                if prepared {
+                    pair.down.withUnsafeRawPointer { down in
+                        poe_lora_down(Int32(m), Int32(pair.inputs), Int32(pair.rank), x + group.rows.lowerBound * pair.inputs, pair.inputs, down, pair.down.kernelType, next)
                     }
                 }
+                terms.append(AdapterTerm(rows: group.rows, pair: pair, scale: scale, hidden: next, prepared: prepared))
+                next += m * pair.rank
             }
         }
+        return terms
     }
 
     /// Adds embedding adapters to the embeddings of `tokens` (stacked rows of x, width d): for each, the
@@ -61,15 +98,13 @@ extension [AdaptedRows] {
         for group in self {
             guard let adapters = group.table.pairs[.embedding] else { continue }
             for (pair, scale) in adapters {
-                pair.a.withUnsafeBufferPointer { a in
-                    pair.b.withUnsafeBufferPointer { b in
-                        for row in group.rows {
-                            let token = Int(tokens[tokens.startIndex + row])
-                            // B (d, r) @ A[token] (r,) -> x[row] (d,), scaled and added
-                            gemm(
-                                m: 1, n: d, k: pair.rank, a.baseAddress! + token * pair.rank, lda: pair.rank, b.baseAddress!, ldb: pair.rank,
-                                transposeB: true, x + row * d, ldc: d, alpha: scale * embeddingScale, beta: 1)
-                        }
+                guard case let .float32(down) = pair.down, case let .float32(up) = pair.up else { continue }  // kept as float32
+                for row in group.rows {
+                    let token = Int(tokens[tokens.startIndex + row])
+                    // A[token] (r,) @ up (r, d) -> x[row] (d,), scaled and added
+                    for k in 0 ..< pair.rank {
+                        let s = scale * embeddingScale * down[token * pair.rank + k]
+                        for j in 0 ..< d { x[row * d + j] += s * up[k * d + j] }
                     }
                 }
             }

@@ -1,4 +1,5 @@
 import PoE
+import PoEKernels
 
 /// A LoRA adapter in llama.cpp's GGUF format (`general.type` "adapter", `adapter.type` "lora",
 /// `adapter.lora.alpha`, and a pair of tensors `<base tensor>.lora_a` / `.lora_b` per adapted matrix),
@@ -100,16 +101,17 @@ enum AdapterSlot: Hashable, Sendable {
     }
 }
 
-/// One adapted matrix: A (rank, inputs) and B (outputs, rank), row-major float32, and alpha / rank.
+/// One adapted matrix, kept as `down` (inputs, rank) and `up` (rank, outputs), row-major (A and B
+/// transposed, so that both of LoRA's products run along contiguous rows), and alpha / rank.
 ///
-/// For the embedding the roles follow llama.cpp: A holds one rank-vector per token (vocabulary, rank) and
-/// B maps it to the embedding (d, rank).
+/// For the embedding the roles follow llama.cpp: A holds one rank-vector per token, (vocabulary, rank), which
+/// is `down` as stored, and B maps it to the embedding.
 struct LoRAPair: Sendable {
     let rank: Int
     let inputs: Int
     let outputs: Int
-    let a: [Float]
-    let b: [Float]
+    let down: AdapterValues
+    let up: AdapterValues
     /// alpha / rank, or 1 when alpha is 0 (llama.cpp's `get_scale`).
     let factor: Float
 
@@ -131,20 +133,68 @@ struct LoRAPair: Sendable {
             (rank, inputs, outputs) = (a.shape[1], matrix.inputs, matrix.outputs)
         }
         guard rank > 0 else { throw .wrongShape(tensor: target, a: a.shape, b: b.shape, expected: "a rank of 1 or more") }
-        self.a = try Self.values(a, file: file)
-        self.b = try Self.values(b, file: file)
+        // The embedding's pair is read a token's row at a time, in float32.
+        let keepHalves = slot != .embedding
+        // A as stored is (rank, inputs) rows, except the embedding's, which is (vocabulary, rank) already.
+        down = try AdapterValues(a, file: file, keepHalves: keepHalves, transposing: slot == .embedding ? nil : (rank, inputs))
+        // B as stored is (outputs, rank) rows.
+        up = try AdapterValues(b, file: file, keepHalves: keepHalves, transposing: (outputs, rank))
         factor = alpha == 0 ? 1 : alpha / Float(rank)
     }
+}
 
-    private static func values(_ tensor: GGUFTensorInfo, file: GGUFFile) throws(AdapterProblem) -> [Float] {
+/// An adapter matrix in memory: IEEE halves where the file stores F16 (exact, and half the bytes a decode
+/// step streams, as llama.cpp keeps them), float32 otherwise (other types dequantized).
+enum AdapterValues: Sendable {
+    case float32([Float])
+    case float16([UInt16])
+
+    init(_ tensor: GGUFTensorInfo, file: GGUFFile, keepHalves: Bool, transposing shape: (rows: Int, columns: Int)?) throws(AdapterProblem) {
         guard tensor.type.isDequantizable, tensor.type.byteCount(elements: tensor.elementCount) != nil else {
             throw .unsupportedType(tensor: tensor.name, type: tensor.type)
         }
         let bytes = file.bytes(of: tensor)
-        return [Float](unsafeUninitializedCapacity: tensor.elementCount) { buffer, initialized in
-            try? dequantize(tensor.type, from: bytes.baseAddress!, count: tensor.elementCount, into: buffer.baseAddress!, tensor: tensor.name)
-            initialized = tensor.elementCount
+        if tensor.type == .f16, keepHalves {
+            let halves = (0 ..< tensor.elementCount).map { bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) }
+            self = .float16(shape.map { Self.transposed(halves, rows: $0.rows, columns: $0.columns) } ?? halves)
+        } else {
+            let values = [Float](unsafeUninitializedCapacity: tensor.elementCount) { buffer, initialized in
+                try? dequantize(tensor.type, from: bytes.baseAddress!, count: tensor.elementCount, into: buffer.baseAddress!, tensor: tensor.name)
+                initialized = tensor.elementCount
+            }
+            self = .float32(shape.map { Self.transposed(values, rows: $0.rows, columns: $0.columns) } ?? values)
         }
+    }
+
+    /// The type number the kernels know (POE_F32 or POE_F16).
+    var kernelType: Int32 {
+        switch self {
+        case .float32: Int32(POE_F32)
+        case .float16: Int32(POE_F16)
+        }
+    }
+
+    func withUnsafeRawPointer<R>(_ body: (UnsafeRawPointer) -> R) -> R {
+        switch self {
+        case let .float32(values): values.withUnsafeBytes { body($0.baseAddress!) }
+        case let .float16(values): values.withUnsafeBytes { body($0.baseAddress!) }
+        }
+    }
+
+    /// The values as float32 (halves widened exactly).
+    var floats: [Float] {
+        switch self {
+        case let .float32(values): values
+        case let .float16(values): values.map { Float(Float16(bitPattern: $0)) }
+        }
+    }
+
+    private static func transposed<T>(_ values: [T], rows: Int, columns: Int) -> [T] {
+        var out = values
+        for r in 0 ..< rows {
+            for c in 0 ..< columns { out[c * rows + r] = values[r * columns + c] }
+        }
+        return out
     }
 }
 

@@ -32,10 +32,12 @@ extension Transformer {
         let kWidth = c.kvHeadCount * c.headDimension
         let vWidth = c.kvHeadCount * c.valueDimension
         var adapted = slices.adaptedRows
-        b.reserve(tokens: n, keys: slices.map { $0.firstPosition + $0.rows.count }.max() ?? 0, adapterRank: adapted.map(\.table.maximumRank).max() ?? 0)
+        b.reserve(tokens: n, keys: slices.map { $0.firstPosition + $0.rows.count }.max() ?? 0, adapterRank: adapted.map(\.table.totalRank).max() ?? 0)
         let x = b.x.pointer, normed = b.normed.pointer, sublayer = b.sublayer.pointer
         let q = b.queries.pointer, k = b.newKeys.pointer, v = b.newValues.pointer
         let attended = b.attended.pointer, tile = b.tile.pointer, hidden = b.adapterHidden.pointer
+        // The LoRA terms of one product: none without adapters.
+        func lora(_ slot: AdapterSlot, _ input: UnsafePointer<Float>) -> [AdapterTerm] { adapted.terms(slot, input: input, hidden: hidden) }
 
         // Token embeddings (n, d), times √d for Gemma.
         for (row, id) in tokens.enumerated() {
@@ -57,12 +59,9 @@ extension Transformer {
         for (l, layer) in w.layers.enumerated() {
             // Attention block.
             rmsNorm(x, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: n, into: normed)
-            layer.query.apply(normed, tokens: n, into: q, scratch: tile)  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
-            layer.key.apply(normed, tokens: n, into: k, scratch: tile)  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
-            layer.value.apply(normed, tokens: n, into: v, scratch: tile)  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
-            adapted.add(.layer(l, .query), input: normed, output: q, hidden: hidden)
-            adapted.add(.layer(l, .key), input: normed, output: k, hidden: hidden)
-            adapted.add(.layer(l, .value), input: normed, output: v, hidden: hidden)
+            layer.query.apply(normed, tokens: n, into: q, scratch: tile, adapters: lora(.layer(l, .query), normed))  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
+            layer.key.apply(normed, tokens: n, into: k, scratch: tile, adapters: lora(.layer(l, .key), normed))  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
+            layer.value.apply(normed, tokens: n, into: v, scratch: tile, adapters: lora(.layer(l, .value), normed))  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 // Gemma normalizes each head vector on its own.
                 rmsNorm(q, weight: queryNorm, epsilon: c.rmsEpsilon, rows: n * c.headCount, into: q)
@@ -106,8 +105,7 @@ extension Transformer {
                 adapted = adapted.keeping(outputs)
                 if n == 0 { return adapted }
             }
-            layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: tile)  // Wo (d, heads·vd) -> (n, d)
-            adapted.add(.layer(l, .attentionOutput), input: attended, output: sublayer, hidden: hidden)
+            layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: tile, adapters: lora(.layer(l, .attentionOutput), attended))  // Wo (d, heads·vd) -> (n, d)
             if let norm = layer.postAttentionNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
             }
@@ -115,13 +113,10 @@ extension Transformer {
 
             // Feed-forward block: down(act(gate(x)) * up(x)).
             rmsNorm(x, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: n, into: normed)
-            layer.gate.apply(normed, tokens: n, into: b.gate.pointer, scratch: tile)  // Wgate (ffn, d) -> (n, ffn)
-            layer.up.apply(normed, tokens: n, into: b.up.pointer, scratch: tile)  // Wup (ffn, d) -> (n, ffn)
-            adapted.add(.layer(l, .gate), input: normed, output: b.gate.pointer, hidden: hidden)
-            adapted.add(.layer(l, .up), input: normed, output: b.up.pointer, hidden: hidden)
+            layer.gate.apply(normed, tokens: n, into: b.gate.pointer, scratch: tile, adapters: lora(.layer(l, .gate), normed))  // Wgate (ffn, d) -> (n, ffn)
+            layer.up.apply(normed, tokens: n, into: b.up.pointer, scratch: tile, adapters: lora(.layer(l, .up), normed))  // Wup (ffn, d) -> (n, ffn)
             gatedActivation(c.activation, gate: b.gate.pointer, up: b.up.pointer, count: n * c.feedForwardLength)
-            layer.down.apply(b.gate.pointer, tokens: n, into: sublayer, scratch: tile)  // Wdown (d, ffn) -> (n, d)
-            adapted.add(.layer(l, .down), input: b.gate.pointer, output: sublayer, hidden: hidden)
+            layer.down.apply(b.gate.pointer, tokens: n, into: sublayer, scratch: tile, adapters: lora(.layer(l, .down), b.gate.pointer))  // Wdown (d, ffn) -> (n, d)
             if let norm = layer.postFeedForwardNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
             }
@@ -136,8 +131,9 @@ extension Transformer {
     func logits(ofRows rows: Range<Int>, adapted: [AdaptedRows], buffers: ActivationBuffers, into out: UnsafeMutablePointer<Float>) {
         let hidden = buffers.x.pointer + rows.lowerBound * config.embeddingLength
         // Wout (vocab, d) @ h (rows, d) -> (rows, vocab)
-        weights.output.apply(hidden, tokens: rows.count, into: out, scratch: buffers.tile.pointer)
-        adapted.keeping(rows).add(.output, input: hidden, output: out, hidden: buffers.adapterHidden.pointer)
+        weights.output.apply(
+            hidden, tokens: rows.count, into: out, scratch: buffers.tile.pointer,
+            adapters: adapted.keeping(rows).terms(.output, input: hidden, hidden: buffers.adapterHidden.pointer))
         if let cap = config.finalLogitSoftcap {
             softcap(out, count: rows.count * config.vocabularySize, cap: cap)
         }

@@ -20,17 +20,23 @@ struct WeightMatrix: Sendable {
     /// Floats of one thread's tile on the OpenBLAS path; `apply` needs one per thread.
     var tileFloats: Int { min(outputs, Self.tileRows) * inputs }
 
-    /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ
-    func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ, plus the LoRA adapters' terms for their rows.
+    func apply(
+        _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        adapters: [AdapterTerm] = []
+    ) {
         if tokens <= Self.fusedLimit {
-            // Rows of W split across threads; each writes its own columns of Y.
+            // Rows of W split across threads; each writes its own columns of Y, and adds the adapters' terms
+            // to them (their h = X · down is ready).
             let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, Int32(inputs), outputs)
             let io = BorrowedPointers(x: x, y: y, scratch: scratch)
             parallelChunks(outputs) { _, range in
                 _ = poe_matmul(
                     type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
                     inputs, io.x, Int(inputs), Int32(tokens), io.y, outputs)
+                for term in adapters where term.prepared { term.addUp(outputs: range, into: io.y) }
             }
+            for term in adapters where !term.prepared { term.addWithBLAS(input: x, into: y) }
             return
         }
         // Each thread takes a share of W's rows, a tile at a time, with its own tile of scratch.
@@ -48,6 +54,7 @@ struct WeightMatrix: Sendable {
                 start += count
             }
         }
+        for term in adapters { term.addWithBLAS(input: x, into: y) }
     }
 
     /// Row `index` (for an embedding table, the vector of token `index`) into `out`, times `scale`.
