@@ -63,6 +63,11 @@ import Testing
             Issue.record("expected invalidHyperparameter")
             return
         }
+        // Found by FuzzGGUF: a huge layer count hung the loader, which sized arrays by it before any check.
+        writer = TinyModel().writer()
+        writer.metadata.removeAll { $0.key == "llama.block_count" }
+        writer.metadata.append(("llama.block_count", .int32(1 << 30)))
+        #expect(try problem(writer) == .invalidHyperparameter(key: "llama.block_count", value: "1073741824", requirement: "it must be at most 512 (llama.cpp's limit)"))
     }
 
     @Test(arguments: [("llama.attention.layer_norm_rms_epsilon", Float.nan), ("llama.rope.freq_base", -1)])

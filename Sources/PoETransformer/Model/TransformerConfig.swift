@@ -87,6 +87,11 @@ public struct TransformerConfig: Sendable, Equatable {
         self.vocabularySize = vocabularySize
         embeddingLength = try Self.positive(metadata, "\(a).embedding_length")
         layerCount = try Self.positive(metadata, "\(a).block_count")
+        // Checked before anything is sized by it: a hostile count would otherwise allocate for billions of layers.
+        guard layerCount <= Self.maximumLayers else {
+            throw ModelLoadProblem.invalidHyperparameter(
+                key: "\(a).block_count", value: "\(layerCount)", requirement: "it must be at most \(Self.maximumLayers) (llama.cpp's limit)")
+        }
         feedForwardLength = try Self.perLayer(metadata, "\(a).feed_forward_length")
         headCount = try Self.perLayer(metadata, "\(a).attention.head_count")
         kvHeadCount = try metadata.contains("\(a).attention.head_count_kv")
@@ -155,6 +160,9 @@ public struct TransformerConfig: Sendable, Equatable {
     }
 
     /// A positive integer key (or the default when absent).
+    /// llama.cpp's `LLAMA_MAX_LAYERS`.
+    static let maximumLayers = 512
+
     private static func positive(_ metadata: GGUFMetadata, _ key: String, default fallback: Int? = nil) throws -> Int {
         guard let value = try metadata.integer(key) ?? fallback else { throw GGUFMetadataError.missingKey(key) }
         guard value > 0, value < 1 << 31 else {
