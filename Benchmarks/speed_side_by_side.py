@@ -127,7 +127,7 @@ def main():
 def lora_cost(args, version):
     """Each engine's speed with a random adapter on every projection, over its own speed without one."""
     import gguf
-    from llama_reference import LORA_PROJECTIONS, Llama_with_lora, load_llama, write_lora
+    from llama_reference import LORA_PROJECTIONS, llama_with_lora, load_llama, write_lora
 
     T = gguf.GGMLQuantizationType
     print(f"LoRA cost: rank {args.lora_rank} (F16) on {', '.join(LORA_PROJECTIONS)} of every layer; "
@@ -147,7 +147,7 @@ def lora_cost(args, version):
         }
         base_llm = Llama(model_path=path, n_ctx=args.prompt_tokens + args.gen_tokens + 16, n_batch=512, n_ubatch=512,
                          n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
-        lora_llm = Llama_with_lora(path, adapter, 1.0)
+        lora_llm = llama_with_lora(path, adapter, 1.0)
         for run in engines.values():
             run()  # warm-up
         results = {name: [] for name in engines}

@@ -261,37 +261,41 @@ def report_agreement(model, name, positions, exact_rows, prefill, decode):
     print(f"  [{model} {name}] KL(llama.cpp prompt ‖ llama.cpp one token at a time): {compare(prefill, decode)}")
 
 
+def logits_entry(model, label, name, ids, llm, exact):
+    """One sequence of a logits fixture: llama.cpp as a prompt and one token at a time, and `exact` (a
+    Float64Transformer) at the sampled positions, with their agreement printed."""
+    positions = sampled_positions(len(ids))
+    # llama.cpp, the whole sequence as one prompt (batches of 512).
+    llm.reset()
+    llm.eval(ids)
+    prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
+    # llama.cpp again, one token per decode step: its own second opinion, as far from the first as
+    # its 8-bit activation rounding makes it.
+    llm.reset()
+    for token in ids:
+        llm.eval([token])
+    decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
+    # The float64 reference, at the sampled positions only (Gemma's logits are 262 144 wide).
+    hidden = exact.hidden_states(ids)
+    exact_rows = dict(zip(positions, exact.logits(hidden[positions])))
+
+    report_agreement(model, label + name, positions, exact_rows, prefill, decode)
+    reference = distribution(prefill, positions)
+    print(f"  {model} {label}{name}: {len(ids)} tokens, {len(positions)} positions")
+    return {
+        "name": name, "ids": [int(i) for i in ids], "positions": positions,
+        "llama_cpp": reference,
+        "llama_cpp_decode": distribution(decode, positions, ids_per_position=reference["top_ids"]),
+        "float64": distribution(exact_rows, positions, digits=6),
+    }
+
+
 def make_logits(model, llm, path):
     import llama_cpp
     from float64_transformer import Float64Transformer
 
     exact = Float64Transformer(path)
-    entries = []
-    for name, ids in sequences(model, llm):
-        positions = sampled_positions(len(ids))
-        # llama.cpp, the whole sequence as one prompt (batches of 512).
-        llm.reset()
-        llm.eval(ids)
-        prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
-        # llama.cpp again, one token per decode step: its own second opinion, as far from the first as
-        # its 8-bit activation rounding makes it.
-        llm.reset()
-        for token in ids:
-            llm.eval([token])
-        decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
-        # The float64 reference, at the sampled positions only (Gemma's logits are 262 144 wide).
-        hidden = exact.hidden_states(ids)
-        exact_rows = dict(zip(positions, exact.logits(hidden[positions])))
-
-        report_agreement(model, name, positions, exact_rows, prefill, decode)
-        reference = distribution(prefill, positions)
-        entries.append({
-            "name": name, "ids": [int(i) for i in ids], "positions": positions,
-            "llama_cpp": reference,
-            "llama_cpp_decode": distribution(decode, positions, ids_per_position=reference["top_ids"]),
-            "float64": distribution(exact_rows, positions, digits=6),
-        })
-        print(f"  {model} {name}: {len(ids)} tokens, {len(positions)} positions")
+    entries = [logits_entry(model, "", name, ids, llm, exact) for name, ids in sequences(model, llm)]
     fixture = {
         "generator": f"scripts/llama_reference.py logits (llama-cpp-python {llama_cpp.__version__}, numpy float64)",
         "model": model,
@@ -394,30 +398,9 @@ def make_lora(model, path):
     adapter = FIXTURES / model / "lora.gguf"
     adapter.parent.mkdir(parents=True, exist_ok=True)
     write_lora(model, path, adapter)
-    llm = Llama_with_lora(path, adapter, LORA_SCALE)
+    llm = llama_with_lora(path, adapter, LORA_SCALE)
     exact = MergedLoRA(Float64Transformer(path), str(adapter), LORA_SCALE).model
-    entries = []
-    for name, ids in sequences(model, llm):
-        if name == "long":
-            continue
-        positions = sampled_positions(len(ids))
-        llm.reset()
-        llm.eval(ids)
-        prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
-        llm.reset()
-        for token in ids:
-            llm.eval([token])
-        decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
-        hidden = exact.hidden_states(ids)
-        exact_rows = dict(zip(positions, exact.logits(hidden[positions])))
-        report_agreement(model, "lora " + name, positions, exact_rows, prefill, decode)
-        reference = distribution(prefill, positions)
-        entries.append({
-            "name": name, "ids": [int(i) for i in ids], "positions": positions,
-            "llama_cpp": reference,
-            "llama_cpp_decode": distribution(decode, positions, ids_per_position=reference["top_ids"]),
-            "float64": distribution(exact_rows, positions, digits=6),
-        })
+    entries = [logits_entry(model, "lora ", name, ids, llm, exact) for name, ids in sequences(model, llm) if name != "long"]
     llm.close()
     write_json(FIXTURES / model / "lora-logits.json", {
         "generator": f"scripts/llama_reference.py lora (llama-cpp-python {llama_cpp.__version__}, numpy float64)",
@@ -425,7 +408,7 @@ def make_lora(model, path):
     })
 
 
-def Llama_with_lora(path, adapter, scale):
+def llama_with_lora(path, adapter, scale):
     """llama.cpp with one adapter at `scale`. llama-cpp-python 0.3.36 does not notice a failed adapter load
     (it checks for None, and gets a NULL pointer), so the adapter is loaded through the C API and checked."""
     import ctypes
@@ -436,7 +419,8 @@ def Llama_with_lora(path, adapter, scale):
     if not handle:
         sys.exit(f"llama.cpp could not load the adapter {adapter}")
     adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
-    llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(scale))
+    if llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(scale)) != 0:
+        sys.exit(f"llama.cpp could not apply the adapter {adapter}")
     return llm
 
 

@@ -21,7 +21,7 @@ public enum InstructionFile {
         do {
             bytes = try FileContents.read(path)
         } catch {
-            throw .instructionFile(path: path, line: nil, reason: error.reason)
+            throw .instructionFile(path: path, line: nil, reason: error.problem.description)
         }
         return try parse(Data(bytes), path: path)
     }
@@ -31,18 +31,8 @@ public enum InstructionFile {
             throw .instructionFile(path: path, line: nil, reason: "is not valid UTF-8 text (at byte \(FileContents.firstInvalidUTF8Offset(Array(data)) ?? 0))")
         }
         var instructions: [BenchInstruction] = []
-        // Split on "\n" bytes, not Characters: "\r\n" is one Character, and a file written on Windows
-        // would otherwise be one line.
-        for (offset, rawLine) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            let number = offset + 1
-            let line = Array(rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine[...])
-            guard !line.allSatisfy({ [0x20, 0x09, 0x0D].contains($0) }) else { continue }
-            if let syntax = JSONSyntaxError.find(in: line) {
-                throw .instructionFile(path: path, line: number, reason: "is not valid JSON at column \(syntax.column) (\(syntax.problem))")
-            }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line), options: .fragmentsAllowed)) as? [String: Any] else {
-                throw .instructionFile(path: path, line: number, reason: "is not a JSON object")
-            }
+        let objects = try JSONLines.objects(text) { BenchError.instructionFile(path: path, line: $0, reason: $1) }
+        for (number, object) in objects {
             guard let value = object["instruction"] else {
                 throw .instructionFile(path: path, line: number, reason: "has no 'instruction' field")
             }

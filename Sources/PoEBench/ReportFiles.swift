@@ -36,7 +36,7 @@ public struct ReportFiles: Sendable {
         do {
             bytes = try FileContents.read(json.path)
         } catch {
-            throw .report(path: json.path, reason: error.reason == "does not exist" ? "there is no report.json there" : error.reason)
+            throw .report(path: json.path, reason: error.problem == .missing ? "there is no report.json there" : error.problem.description)
         }
         do {
             return try BenchReport.decode(Data(bytes))

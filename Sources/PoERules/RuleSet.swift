@@ -26,7 +26,7 @@ public struct RuleSet: Sendable, Equatable, Codable {
         do {
             return try decode(FileContents.read(path), source: path)
         } catch let error as FileReadError {
-            throw .invalidFile(path: path, reason: error.reason)
+            throw .invalidFile(path: path, reason: error.problem.description)
         } catch let error as RuleError {
             throw error
         } catch {

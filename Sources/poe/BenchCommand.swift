@@ -12,9 +12,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmark rule sets against the base model on a set of instructions.",
         discussion: """
-            Generates every rule set's response to every instruction (in batches), scores each reference
-            response under every rule set, and writes report.json, report.md and report.html to --out
-            (docs/bench.md defines the measures). Ctrl-C leaves a valid partial report; --resume DIR
+            Generates every rule set's response to every instruction (in batches), scores each reference \
+            response under every rule set, and writes report.json, report.md and report.html to --out \
+            (docs/bench.md defines the measures). Ctrl-C leaves a valid partial report; --resume DIR \
             continues it, taking its settings from the report.
             """
     )

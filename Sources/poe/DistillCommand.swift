@@ -12,11 +12,11 @@ struct DistillCommand: AsyncParsableCommand {
         commandName: "distill",
         abstract: "Cut passages in half and let a teacher continue each first half: instruction/output pairs.",
         discussion: """
-            The corpus is JSON lines with a 'text' field, or plain text with passages separated by blank
-            lines. Each passage's first half (by tokens, cut at the nearest word boundary) is the
-            instruction; the teacher's continuation is the output. A chat teacher gets the first half as a
-            user turn through its template (--template model, the default, recognises the model's own; a
-            model without one continues the raw text). Records stream to --out as JSON lines; Ctrl-C leaves
+            The corpus is JSON lines with a 'text' field, or plain text with passages separated by blank \
+            lines. Each passage's first half (by tokens, cut at the nearest word boundary) is the \
+            instruction; the teacher's continuation is the output. A chat teacher gets the first half as a \
+            user turn through its template (--template model, the default, recognises the model's own; a \
+            model without one continues the raw text). Records stream to --out as JSON lines; Ctrl-C leaves \
             a valid file that --resume finishes. See docs/distill.md.
             """
     )
@@ -28,12 +28,7 @@ struct DistillCommand: AsyncParsableCommand {
     var template = "model"
     @Option(help: "JSON lines with 'text', or plain text with blank lines between passages.") var corpus: String
     @Option(help: "Where the records go (JSON lines); its settings go to FILE.state.json.") var out: String
-    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Most tokens per continuation.") var maxTokens = 256
-    @Option(parsing: .unconditional, help: "0 is greedy.") var temperature: Float = 0
-    @Option(name: .customLong("top-k"), parsing: .unconditional) var topK: Int?
-    @Option(name: .customLong("top-p"), parsing: .unconditional) var topP: Float?
-    @Option(name: .customLong("min-p"), parsing: .unconditional) var minP: Float?
-    @Option(parsing: .unconditional, help: "Seed of each passage's sampling generator.") var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingOptions
     @Option(parsing: .unconditional, help: "Passages generated together.") var batch = 16
     @Option(parsing: .unconditional, help: "Only the first N passages.") var limit: Int?
     @Option(name: .customLong("min-tokens"), parsing: .unconditional, help: "Skip passages shorter than this many tokens.") var minTokens = 32
@@ -46,11 +41,8 @@ struct DistillCommand: AsyncParsableCommand {
         guard template == "model" || PromptTemplate.named(template) != nil else {
             throw ValidationError("unknown template '\(template)' (model, \(PromptTemplate.all.map(\.name).joined(separator: ", ")))")
         }
-        guard maxTokens >= 1, batch >= 1, minTokens >= 2 else { throw ValidationError("--max-tokens and --batch must be at least 1, --min-tokens at least 2") }
+        guard batch >= 1, minTokens >= 2 else { throw ValidationError("--batch must be at least 1, --min-tokens at least 2") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
-        if let topP, !(0 ... 1).contains(topP) { throw ValidationError("--top-p must be between 0 and 1") }
-        if let minP, !(0 ... 1).contains(minP) { throw ValidationError("--min-p must be between 0 and 1") }
         if resume, force { throw ValidationError("--force replaces the output and --resume continues it; give one of them") }
         for spec in adapters { _ = try AdapterSpec(spec) }
     }
@@ -65,7 +57,7 @@ struct DistillCommand: AsyncParsableCommand {
         let settings = DistillSettings(
             teacher: ([teacher] + adapters.map { "lora \($0)" } + rules.map { "rules \($0)" }).joined(separator: " + "),
             template: chosen.name, corpus: corpus, corpusFingerprint: DistillSettings.fingerprint(corpusBytes), passages: passages.count,
-            limit: limit, maxTokens: maxTokens, sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed),
+            limit: limit, maxTokens: sampling.maxTokens, sampling: sampling.parameters,
             minimumTokens: minTokens, dropTruncated: dropTruncated, keepEmpty: keepEmpty)
         let runner = DistillRunner(model: model, product: product, template: chosen, settings: settings, batchSize: batch)
         let (out, resume, force) = (out, resume, force)

@@ -9,7 +9,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate a response, with the base model alone or in a product with rule sets.",
         discussion: """
-            Rule sets are presets (\(RuleSet.presets.map(\.name).joined(separator: ", "))) or JSON files
+            Rule sets are presets (\(RuleSet.presets.map(\.name).joined(separator: ", "))) or JSON files \
             (docs/rules.md); --rules repeats to multiply several. Greedy unless --temperature is above 0.
             """
     )
@@ -17,12 +17,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var model: ModelOption
     @Option(name: .customLong("rules"), help: "A preset or a rule-set file; repeat to compose.") var rules: [String] = []
     @Option(help: "Prompt template: \(PromptTemplate.all.map(\.name).joined(separator: ", ")).") var template = "tulu"
-    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Most response tokens.") var maxTokens = 256
-    @Option(parsing: .unconditional, help: "0 is greedy.") var temperature: Float = 0
-    @Option(name: .customLong("top-k"), parsing: .unconditional) var topK: Int?
-    @Option(name: .customLong("top-p"), parsing: .unconditional) var topP: Float?
-    @Option(name: .customLong("min-p"), parsing: .unconditional) var minP: Float?
-    @Option(parsing: .unconditional, help: "Seed of the sampling generator.") var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingOptions
     @Option(name: .customLong("stop"), help: "Stop at this text; repeatable.") var stops: [String] = []
     @Option(help: "Write a JSON line per generated token: why it was chosen.") var trace: String?
     @Option(help: "Comma-separated rule sets whose responses are printed side by side, e.g. none,paper.") var compare: String?
@@ -33,17 +28,12 @@ struct GenerateCommand: ParsableCommand {
         guard PromptTemplate.named(template) != nil else {
             throw ValidationError("unknown template '\(template)' (one of \(PromptTemplate.all.map(\.name).joined(separator: ", ")))")
         }
-        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
-        if let topP, !(0 ... 1).contains(topP) { throw ValidationError("--top-p must be between 0 and 1") }
-        if let minP, !(0 ... 1).contains(minP) { throw ValidationError("--min-p must be between 0 and 1") }
         if compare != nil, !rules.isEmpty { throw ValidationError("give --rules or --compare, not both") }
     }
 
     var parameters: GenerationParameters {
         GenerationParameters(
-            template: PromptTemplate.named(template) ?? .tulu, maxTokens: maxTokens,
-            sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed),
+            template: PromptTemplate.named(template) ?? .tulu, maxTokens: sampling.maxTokens, sampling: sampling.parameters,
             stopStrings: stops, trace: trace != nil)
     }
 

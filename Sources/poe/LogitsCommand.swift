@@ -8,7 +8,7 @@ struct LogitsCommand: ParsableCommand {
         commandName: "logits",
         abstract: "Run token ids through a model and print the raw next-token logits.",
         discussion: """
-            Position i is the distribution of the token after ids[0...i]. Nothing is added to the ids (no BOS).
+            Position i is the distribution of the token after ids[0...i]. Nothing is added to the ids (no BOS). \
             With --json, one line per position: {"position": i, "logsumexp": L, "top": [[id, logit], ...]}.
             """
     )

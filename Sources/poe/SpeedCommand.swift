@@ -10,10 +10,10 @@ struct SpeedCommand: ParsableCommand {
         commandName: "speed",
         abstract: "Measure prompt processing and generation speed (tokens per second).",
         discussion: """
-            Prompt: a batch of random tokens from an empty context. Generation: from a context holding BOS, one
-            token per step, each the greedy choice of the last step; with --batch B, B sequences stepped
-            together, reporting their combined rate. Medians over --repetitions runs, each on the same
-            sessions emptied (as llama-bench reuses its context), after one untimed warm-up run of each
+            Prompt: a batch of random tokens from an empty context. Generation: from a context holding BOS, one \
+            token per step, each the greedy choice of the last step; with --batch B, B sequences stepped \
+            together, reporting their combined rate. Medians over --repetitions runs, each on the same \
+            sessions emptied (as llama-bench reuses its context), after one untimed warm-up run of each \
             (as llama-bench does; --no-warmup skips it).
             """
     )

@@ -8,8 +8,8 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Turn text into the model's token ids.",
         discussion: """
-            Only the file's vocabulary is read, not its weights. BOS is added when the model asks for it
-            (tokenizer.ggml.add_bos_token) unless --no-bos is given. Without --special, text such as
+            Only the file's vocabulary is read, not its weights. BOS is added when the model asks for it \
+            (tokenizer.ggml.add_bos_token) unless --no-bos is given. Without --special, text such as \
             "<end_of_turn>" is tokenized as plain characters.
             """
     )

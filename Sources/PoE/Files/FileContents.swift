@@ -11,10 +11,10 @@ public enum FileContents {
     /// The bytes of the file at `path`.
     public static func read(_ path: String) throws(FileReadError) -> [UInt8] {
         var status = stat()
-        guard stat(path, &status) == 0 else { throw FileReadError(path: path, reason: FileReadError.describe(errno)) }
-        if (status.st_mode & S_IFMT) == S_IFDIR { throw FileReadError(path: path, reason: "is a directory, not a file") }
+        guard stat(path, &status) == 0 else { throw FileReadError(path: path, problem: .from(errno)) }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw FileReadError(path: path, problem: .directory) }
         let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw FileReadError(path: path, reason: FileReadError.describe(errno)) }
+        guard descriptor >= 0 else { throw FileReadError(path: path, problem: .from(errno)) }
         defer { close(descriptor) }
         return try read(descriptor: descriptor, name: path)
     }
@@ -25,7 +25,7 @@ public enum FileContents {
         // opened a file first (the runtime's own event descriptors, which are files of no type).
         var status = stat()
         guard fstat(STDIN_FILENO, &status) == 0, status.st_mode & S_IFMT != 0 else {
-            throw FileReadError(path: "standard input", reason: "is closed")
+            throw FileReadError(path: "standard input", problem: .closed)
         }
         return try read(descriptor: STDIN_FILENO, name: "standard input")
     }
@@ -39,7 +39,7 @@ public enum FileContents {
             if count == 0 { return bytes }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw FileReadError(path: name, reason: FileReadError.describe(errno))
+                throw FileReadError(path: name, problem: .from(errno))
             }
             bytes.append(contentsOf: chunk[0 ..< count])
         }
@@ -53,7 +53,7 @@ public enum FileContents {
     /// Bytes as UTF-8 text; the error names the first byte that is not.
     public static func text(_ bytes: [UInt8], name: String) throws(FileReadError) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw FileReadError(path: name, reason: "is not valid UTF-8 text (at byte \(firstInvalidUTF8Offset(bytes) ?? 0))")
+            throw FileReadError(path: name, problem: .notUTF8(atByte: firstInvalidUTF8Offset(bytes) ?? 0))
         }
         return text
     }
@@ -79,25 +79,15 @@ private let systemRead = Glibc.read
 private let systemRead = Darwin.read
 #endif
 
-/// A file that could not be read: `"rules.json: does not exist"`.
-public struct FileReadError: Error, Equatable, CustomStringConvertible {
-    public let path: String
-    public let reason: String
-
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "\(path): \(reason)" }
-
-    static func describe(_ code: Int32) -> String {
+extension FileReadProblem {
+    /// The problem an `errno` from open, stat or read names.
+    static func from(_ code: Int32) -> FileReadProblem {
         switch code {
-        case ENOENT: "does not exist"
-        case EACCES, EPERM: "cannot be read (permission denied)"
-        case EBADF: "is closed"
-        case EISDIR: "is a directory, not a file"
-        default: "cannot be read (\(String(cString: strerror(code))))"
+        case ENOENT: .missing
+        case EACCES, EPERM: .permissionDenied
+        case EBADF: .closed
+        case EISDIR: .directory
+        default: .other(String(cString: strerror(code)))
         }
     }
 }

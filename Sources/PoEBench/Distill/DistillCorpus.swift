@@ -10,7 +10,7 @@ public enum DistillCorpus {
         do {
             bytes = try FileContents.read(path)
         } catch {
-            throw .corpus(path: path, line: nil, reason: error.reason)
+            throw .corpus(path: path, line: nil, reason: error.problem.description)
         }
         return try parse(bytes, path: path)
     }
@@ -20,47 +20,29 @@ public enum DistillCorpus {
         do {
             text = try FileContents.text(bytes, name: path)
         } catch {
-            throw .corpus(path: path, line: nil, reason: error.reason)
+            throw .corpus(path: path, line: nil, reason: error.problem.description)
         }
-        // Lines split on "\n" bytes, a trailing "\r" dropped (CRLF files).
-        let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
-            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...], as: UTF8.self)
-        }
-        let isBlank = { (line: String) in line.allSatisfy(\.isWhitespace) }
-        let passages = lines.first(where: { !isBlank($0) })?.drop(while: \.isWhitespace).first == "{"
-            ? try jsonLines(lines, path: path, isBlank: isBlank)
-            : paragraphs(lines, isBlank: isBlank)
+        let lines = JSONLines.lines(text)
+        let firstText = lines.first { !JSONLines.isBlank($0.bytes) }?.bytes.first { ![0x20, 0x09].contains($0) }
+        let passages = firstText == UInt8(ascii: "{")
+            ? try JSONLines.objects(text) { DistillError.corpus(path: path, line: $0, reason: $1) }.map { (number, object) throws(DistillError) in
+                guard let text = object["text"] as? String else { throw .corpus(path: path, line: number, reason: "has no string 'text' field") }
+                return text
+            }
+            : paragraphs(lines)
         guard !passages.isEmpty else { throw .corpus(path: path, line: nil, reason: "holds no passages") }
         return passages
     }
 
-    private static func jsonLines(_ lines: [String], path: String, isBlank: (String) -> Bool) throws(DistillError) -> [String] {
-        var passages: [String] = []
-        for (offset, line) in lines.enumerated() where !isBlank(line) {
-            let bytes = Array(line.utf8)
-            if let syntax = JSONSyntaxError.find(in: bytes) {
-                throw .corpus(path: path, line: offset + 1, reason: "is not valid JSON at column \(syntax.column) (\(syntax.problem))")
-            }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-                throw .corpus(path: path, line: offset + 1, reason: "is not a JSON object")
-            }
-            guard let text = object["text"] as? String else {
-                throw .corpus(path: path, line: offset + 1, reason: "has no string 'text' field")
-            }
-            passages.append(text)
-        }
-        return passages
-    }
-
     /// Runs of non-blank lines, each joined with newlines.
-    private static func paragraphs(_ lines: [String], isBlank: (String) -> Bool) -> [String] {
+    private static func paragraphs(_ lines: [(number: Int, bytes: [UInt8])]) -> [String] {
         var passages: [String] = [], current: [String] = []
-        for line in lines + [""] {
-            if isBlank(line) {
+        for (_, line) in lines + [(0, [])] {
+            if JSONLines.isBlank(line) {
                 if !current.isEmpty { passages.append(current.joined(separator: "\n")) }
                 current = []
             } else {
-                current.append(line)
+                current.append(String(decoding: line, as: UTF8.self))
             }
         }
         return passages

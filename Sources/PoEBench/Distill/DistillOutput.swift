@@ -45,7 +45,7 @@ public final class DistillOutput {
         do {
             stateBytes = try FileContents.read(statePath(path))
         } catch {
-            throw .output(path: path, reason: "cannot be resumed: its state file \(statePath(path)) \(error.reason)")
+            throw .output(path: path, reason: "cannot be resumed: its state file \(statePath(path)) \(error.problem)")
         }
         guard let state = try? JSONDecoder().decode(DistillState.self, from: Data(stateBytes)) else {
             throw .output(path: statePath(path), reason: "is not a state file poe distill wrote")
@@ -57,7 +57,7 @@ public final class DistillOutput {
         do {
             bytes = try FileContents.read(path)
         } catch {
-            throw .output(path: path, reason: error.reason)
+            throw .output(path: path, reason: error.problem.description)
         }
         // Each record is written with its newline in one write: text after the last newline is a line cut
         // off by a kill, dropped here (its passage is done again).
