@@ -145,9 +145,10 @@ def lora_cost(args, version):
             "swift-poe": lambda: speed_pair(poe("speed", *common)),
             "swift-poe + LoRA": lambda: speed_pair(poe("speed", *common, "--lora", str(adapter))),
         }
-        base_llm = Llama(model_path=path, n_ctx=args.prompt_tokens + args.gen_tokens + 16, n_batch=512, n_ubatch=512,
-                         n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
-        lora_llm = llama_with_lora(path, adapter, 1.0)
+        options = dict(n_ctx=args.prompt_tokens + args.gen_tokens + 16, n_ubatch=512, n_threads=args.threads,
+                       n_threads_batch=args.threads, logits_all=False)
+        base_llm = load_llama(path, **options)
+        lora_llm = llama_with_lora(path, adapter, 1.0, **options)
         for run in engines.values():
             run()  # warm-up
         results = {name: [] for name in engines}

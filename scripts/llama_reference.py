@@ -82,10 +82,11 @@ def model_path(name):
     return result.stdout.strip().splitlines()[-1]
 
 
-def load_llama(path, n_ctx=4096):
+def load_llama(path, n_ctx=4096, **options):
     from llama_cpp import Llama
 
-    return Llama(model_path=path, n_ctx=n_ctx, n_batch=512, logits_all=True, verbose=False, seed=0, n_threads=2)
+    settings = dict(n_ctx=n_ctx, n_batch=512, logits_all=True, verbose=False, seed=0, n_threads=2)
+    return Llama(model_path=path, **{**settings, **options})
 
 
 def read_jsonl(path):
@@ -408,13 +409,13 @@ def make_lora(model, path):
     })
 
 
-def llama_with_lora(path, adapter, scale):
+def llama_with_lora(path, adapter, scale, **options):
     """llama.cpp with one adapter at `scale`. llama-cpp-python 0.3.36 does not notice a failed adapter load
     (it checks for None, and gets a NULL pointer), so the adapter is loaded through the C API and checked."""
     import ctypes
     import llama_cpp
 
-    llm = load_llama(path)
+    llm = load_llama(path, **options)
     handle = llama_cpp.llama_adapter_lora_init(llm._model.model, str(adapter).encode())
     if not handle:
         sys.exit(f"llama.cpp could not load the adapter {adapter}")

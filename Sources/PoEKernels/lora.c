@@ -54,25 +54,40 @@ AVX2 static inline __m256 load8(const void *base, size_t index, int half) {
                 : _mm256_loadu_ps((const float *)base + index);
 }
 
+// Lanes [k, k + 8) of h for one row: four accumulators, one per input index mod 4, unrolled so they stay
+// in registers; the matrix streams from memory, so the loads run ahead of the sums with a prefetch.
+AVX2 static inline void down8_avx2(const float *xr, int inputs, int rank, int k, const void *down, int half, float *h) {
+    __m256 p0 = _mm256_setzero_ps(), p1 = _mm256_setzero_ps(), p2 = _mm256_setzero_ps(), p3 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 4 <= inputs; i += 4) {
+        _mm_prefetch((const char *)down + (size_t)(i + 64) * rank * (half ? 2 : 4), _MM_HINT_T0);
+        p0 = _mm256_add_ps(p0, _mm256_mul_ps(_mm256_set1_ps(xr[i]), load8(down, (size_t)i * rank + k, half)));
+        p1 = _mm256_add_ps(p1, _mm256_mul_ps(_mm256_set1_ps(xr[i + 1]), load8(down, (size_t)(i + 1) * rank + k, half)));
+        p2 = _mm256_add_ps(p2, _mm256_mul_ps(_mm256_set1_ps(xr[i + 2]), load8(down, (size_t)(i + 2) * rank + k, half)));
+        p3 = _mm256_add_ps(p3, _mm256_mul_ps(_mm256_set1_ps(xr[i + 3]), load8(down, (size_t)(i + 3) * rank + k, half)));
+    }
+    if (i < inputs) p0 = _mm256_add_ps(p0, _mm256_mul_ps(_mm256_set1_ps(xr[i]), load8(down, (size_t)i * rank + k, half)));
+    if (i + 1 < inputs) p1 = _mm256_add_ps(p1, _mm256_mul_ps(_mm256_set1_ps(xr[i + 1]), load8(down, (size_t)(i + 1) * rank + k, half)));
+    if (i + 2 < inputs) p2 = _mm256_add_ps(p2, _mm256_mul_ps(_mm256_set1_ps(xr[i + 2]), load8(down, (size_t)(i + 2) * rank + k, half)));
+    _mm256_storeu_ps(h + k, _mm256_add_ps(_mm256_add_ps(p0, p1), _mm256_add_ps(p2, p3)));
+}
+
+// Lanes [k, rank) of h (fewer than 8), as the portable code does them.
+static inline void down_tail(const float *xr, int inputs, int rank, int k, const void *down, int half, float *h) {
+    for (; k < rank; k++) {
+        float p[4] = {0, 0, 0, 0};
+        for (int i = 0; i < inputs; i++) p[i & 3] += xr[i] * element(down, (size_t)i * rank + k, half);
+        h[k] = (p[0] + p[1]) + (p[2] + p[3]);
+    }
+}
+
 AVX2 static void down_avx2(int m, int inputs, int rank, const float *x, size_t x_stride, const void *down, int half, float *hidden) {
-    const int full = rank / 8 * 8;
     for (int row = 0; row < m; row++) {
         const float *xr = x + (size_t)row * x_stride;
         float *h = hidden + (size_t)row * rank;
-        for (int k = 0; k < full; k += 8) {
-            __m256 p[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-            for (int i = 0; i < inputs; i++)
-                p[i & 3] = _mm256_add_ps(p[i & 3], _mm256_mul_ps(_mm256_set1_ps(xr[i]), load8(down, (size_t)i * rank + k, half)));
-            _mm256_storeu_ps(h + k, _mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3])));
-        }
-        if (full < rank) {
-            // The last rank columns (fewer than 8), as the portable code does them.
-            for (int k = full; k < rank; k++) {
-                float p[4] = {0, 0, 0, 0};
-                for (int i = 0; i < inputs; i++) p[i & 3] += xr[i] * element(down, (size_t)i * rank + k, half);
-                h[k] = (p[0] + p[1]) + (p[2] + p[3]);
-            }
-        }
+        int k = 0;
+        for (; k + 8 <= rank; k += 8) down8_avx2(xr, inputs, rank, k, down, half, h);
+        down_tail(xr, inputs, rank, k, down, half, h);
     }
 }
 
@@ -84,8 +99,10 @@ AVX2 static void up_avx2(int m, int rank, int begin, int end, int outputs, const
         int o = begin;
         for (; o + 8 <= end; o += 8) {
             __m256 sum = _mm256_loadu_ps(yr + o);
-            for (int k = 0; k < rank; k++)
+            for (int k = 0; k < rank; k++) {
+                if ((o & 31) == 0) _mm_prefetch((const char *)up + ((size_t)k * outputs + o + 128) * (half ? 2 : 4), _MM_HINT_T0);
                 sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_set1_ps(scale * h[k]), load8(up, (size_t)k * outputs + o, half)));
+            }
             _mm256_storeu_ps(yr + o, sum);
         }
         up_portable(1, rank, o, end, outputs, up, half, scale, h, yr, 0);
@@ -101,16 +118,30 @@ AVX512 static inline __m512 load16(const void *base, size_t index, int half, __m
 }
 
 AVX512 static void down_avx512(int m, int inputs, int rank, const float *x, size_t x_stride, const void *down, int half, float *hidden) {
+    const size_t element_bytes = half ? 2 : 4;
     for (int row = 0; row < m; row++) {
         const float *xr = x + (size_t)row * x_stride;
         float *h = hidden + (size_t)row * rank;
-        for (int k = 0; k < rank; k += 16) {
-            const __mmask16 live = live16(rank - k);
-            __m512 p[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int i = 0; i < inputs; i++)
-                p[i & 3] = _mm512_add_ps(p[i & 3], _mm512_mul_ps(_mm512_set1_ps(xr[i]), load16(down, (size_t)i * rank + k, half, live)));
-            _mm512_mask_storeu_ps(h + k, live, _mm512_add_ps(_mm512_add_ps(p[0], p[1]), _mm512_add_ps(p[2], p[3])));
+        int k = 0;
+        for (; k + 16 <= rank; k += 16) {
+            __m512 p0 = _mm512_setzero_ps(), p1 = _mm512_setzero_ps(), p2 = _mm512_setzero_ps(), p3 = _mm512_setzero_ps();
+            const __mmask16 all = (__mmask16)0xFFFF;
+            int i = 0;
+            for (; i + 4 <= inputs; i += 4) {
+                _mm_prefetch((const char *)down + (size_t)(i + 32) * rank * element_bytes, _MM_HINT_T0);
+                p0 = _mm512_add_ps(p0, _mm512_mul_ps(_mm512_set1_ps(xr[i]), load16(down, (size_t)i * rank + k, half, all)));
+                p1 = _mm512_add_ps(p1, _mm512_mul_ps(_mm512_set1_ps(xr[i + 1]), load16(down, (size_t)(i + 1) * rank + k, half, all)));
+                p2 = _mm512_add_ps(p2, _mm512_mul_ps(_mm512_set1_ps(xr[i + 2]), load16(down, (size_t)(i + 2) * rank + k, half, all)));
+                p3 = _mm512_add_ps(p3, _mm512_mul_ps(_mm512_set1_ps(xr[i + 3]), load16(down, (size_t)(i + 3) * rank + k, half, all)));
+            }
+            if (i < inputs) p0 = _mm512_add_ps(p0, _mm512_mul_ps(_mm512_set1_ps(xr[i]), load16(down, (size_t)i * rank + k, half, all)));
+            if (i + 1 < inputs) p1 = _mm512_add_ps(p1, _mm512_mul_ps(_mm512_set1_ps(xr[i + 1]), load16(down, (size_t)(i + 1) * rank + k, half, all)));
+            if (i + 2 < inputs) p2 = _mm512_add_ps(p2, _mm512_mul_ps(_mm512_set1_ps(xr[i + 2]), load16(down, (size_t)(i + 2) * rank + k, half, all)));
+            _mm512_storeu_ps(h + k, _mm512_add_ps(_mm512_add_ps(p0, p1), _mm512_add_ps(p2, p3)));
         }
+        // Fewer than 16 lanes left: eight at a time in 256-bit registers (the same sums), then one by one.
+        for (; k + 8 <= rank; k += 8) down8_avx2(xr, inputs, rank, k, down, half, h);
+        down_tail(xr, inputs, rank, k, down, half, h);
     }
 }
 
@@ -122,8 +153,10 @@ AVX512 static void up_avx512(int m, int rank, int begin, int end, int outputs, c
         for (int o = begin; o < end; o += 16) {
             const __mmask16 live = live16(end - o);
             __m512 sum = _mm512_maskz_loadu_ps(live, yr + o);
-            for (int k = 0; k < rank; k++)
+            for (int k = 0; k < rank; k++) {
+                if ((o & 31) == 0) _mm_prefetch((const char *)up + ((size_t)k * outputs + o + 128) * (half ? 2 : 4), _MM_HINT_T0);
                 sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_set1_ps(scale * h[k]), load16(up, (size_t)k * outputs + o, half, live)));
+            }
             _mm512_mask_storeu_ps(yr + o, live, sum);
         }
     }

@@ -1,38 +1,35 @@
 import PoE
 import PoEKernels
 
-/// One adapter's term in a weight product, for some stacked rows: Y[rows] += scale · (X[rows] · down) · up.
+/// One adapter's term in a weight product, for some stacked rows: Y[rows] += scale · h · up, where
+/// h = X[rows] · down is computed before the product (`AdaptedRows.terms`).
 ///
 /// `@unchecked Sendable` is safe: `hidden` points into the pass's activation buffers, written before the
-/// product starts (`prepared`) or by the calling thread after its parallel part, and read by the product's
-/// threads only while `apply` runs.
+/// product starts and only read by the product's threads while `apply` runs, each of which adds the term
+/// to its own outputs.
 struct AdapterTerm: @unchecked Sendable {
     let rows: Range<Int>
     let pair: LoRAPair
     let scale: Float
-    /// (rows.count, rank) floats: h = X[rows] · down once `prepared`.
+    /// h, (rows.count, rank) floats.
     let hidden: UnsafeMutablePointer<Float>
-    /// h is computed (few rows); otherwise `apply` computes the term with OpenBLAS.
-    let prepared: Bool
 
-    /// Adds scale · h · up to outputs [begin, end) of these rows of Y (y, row width `outputs`).
-    func addUp(outputs range: Range<Int>, into y: UnsafeMutablePointer<Float>) {
-        pair.up.withUnsafeRawPointer { up in
-            poe_lora_up(
-                Int32(rows.count), Int32(pair.rank), Int32(range.lowerBound), Int32(range.upperBound), Int32(pair.outputs), up, pair.up.kernelType,
-                scale, hidden, y + rows.lowerBound * pair.outputs, pair.outputs)
+    /// Adds scale · h · up to outputs `range` of these rows of Y (row width `pair.outputs`): the kernel for
+    /// a few rows, OpenBLAS for many.
+    func add(outputs range: Range<Int>, into y: UnsafeMutablePointer<Float>) {
+        let (m, r, outputs) = (rows.count, pair.rank, pair.outputs)
+        if m <= WeightMatrix.fusedLimit {
+            pair.up.withKernelValues { up, type in
+                poe_lora_up(Int32(m), Int32(r), Int32(range.lowerBound), Int32(range.upperBound), Int32(outputs), up, type, scale, hidden, y + rows.lowerBound * outputs, outputs)
+            }
+            return
         }
-    }
-
-    /// The whole term with OpenBLAS, for many rows: h = X[rows] · down, then Y[rows] += scale · h · up.
-    func addWithBLAS(input x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let (m, r, inputs, outputs) = (rows.count, pair.rank, pair.inputs, pair.outputs)
-        // Float32 copies of the two matrices (halves widened; a few thousand values per product).
-        let down = pair.down.floats, up = pair.up.floats
-        // x (m, inputs) @ down (inputs, r) -> h (m, r)
-        gemm(m: m, n: r, k: inputs, x + rows.lowerBound * inputs, lda: inputs, down, ldb: r, transposeB: false, hidden, ldc: r)
-        // h (m, r) @ up (r, outputs) -> y (m, outputs), scaled and added
-        gemm(m: m, n: outputs, k: r, hidden, lda: r, up, ldb: outputs, transposeB: false, y + rows.lowerBound * outputs, ldc: outputs, alpha: scale, beta: 1)
+        pair.up.floats.withUnsafeBufferPointer { up in
+            // h (m, r) @ up[:, range] (r, count) -> y[rows, range], scaled and added
+            gemm(
+                m: m, n: range.count, k: r, hidden, lda: r, up.baseAddress! + range.lowerBound, ldb: outputs, transposeB: false,
+                y + rows.lowerBound * outputs + range.lowerBound, ldc: outputs, alpha: scale, beta: 1)
+        }
     }
 }
 
@@ -69,9 +66,8 @@ extension [AdaptedRows] {
     }
 
     /// The adapter terms of `slot` for a product of `x` (rows, inputs) into Y (rows, outputs), one per
-    /// group of rows and adapter, for `WeightMatrix.apply` to add. For a few rows (decoding) each term's
-    /// h = x · down is computed here, into `hidden`; `apply` then adds scale · h · up to the outputs each of
-    /// its threads computed. For many rows (a prompt) `apply` computes both with OpenBLAS.
+    /// group of rows and adapter, each with h = X[rows] · down computed into `hidden` (the kernel for a few
+    /// rows, OpenBLAS for many), for `WeightMatrix.apply` to add to the outputs each of its threads computes.
     func terms(_ slot: AdapterSlot, input x: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>) -> [AdapterTerm] {
         var terms: [AdapterTerm] = []
         var next = hidden
@@ -79,13 +75,18 @@ extension [AdaptedRows] {
             guard let adapters = group.table.pairs[slot] else { continue }
             let m = group.rows.count
             for (pair, scale) in adapters {
-                let prepared = m <= WeightMatrix.fusedLimit
-                if prepared {
-                    pair.down.withUnsafeRawPointer { down in
-                        poe_lora_down(Int32(m), Int32(pair.inputs), Int32(pair.rank), x + group.rows.lowerBound * pair.inputs, pair.inputs, down, pair.down.kernelType, next)
+                let xs = x + group.rows.lowerBound * pair.inputs
+                if m <= WeightMatrix.fusedLimit {
+                    pair.down.withKernelValues { down, type in
+                        poe_lora_down(Int32(m), Int32(pair.inputs), Int32(pair.rank), xs, pair.inputs, down, type, next)
+                    }
+                } else {
+                    pair.down.floats.withUnsafeBufferPointer { down in
+                        // x (m, inputs) @ down (inputs, r) -> h (m, r)
+                        gemm(m: m, n: pair.rank, k: pair.inputs, xs, lda: pair.inputs, down.baseAddress!, ldb: pair.rank, transposeB: false, next, ldc: pair.rank)
                     }
                 }
-                terms.append(AdapterTerm(rows: group.rows, pair: pair, scale: scale, hidden: next, prepared: prepared))
+                terms.append(AdapterTerm(rows: group.rows, pair: pair, scale: scale, hidden: next))
                 next += m * pair.rank
             }
         }
@@ -98,7 +99,7 @@ extension [AdaptedRows] {
         for group in self {
             guard let adapters = group.table.pairs[.embedding] else { continue }
             for (pair, scale) in adapters {
-                guard case let .float32(down) = pair.down, case let .float32(up) = pair.up else { continue }  // kept as float32
+                let (down, up) = (pair.down.floats, pair.up.floats)
                 for row in group.rows {
                     let token = Int(tokens[tokens.startIndex + row])
                     // A[token] (r,) @ up (r, d) -> x[row] (d,), scaled and added

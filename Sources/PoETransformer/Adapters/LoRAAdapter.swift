@@ -143,50 +143,34 @@ struct LoRAPair: Sendable {
     }
 }
 
-/// An adapter matrix in memory: IEEE halves where the file stores F16 (exact, and half the bytes a decode
-/// step streams, as llama.cpp keeps them), float32 otherwise (other types dequantized).
-enum AdapterValues: Sendable {
-    case float32([Float])
-    case float16([UInt16])
+/// An adapter matrix in memory: float32 for prompts (OpenBLAS), and, where the file stores F16, the halves
+/// too, which decode steps read (exact, and half the bytes a step streams, as llama.cpp keeps them).
+struct AdapterValues: Sendable {
+    let floats: [Float]
+    let halves: [UInt16]?
 
     init(_ tensor: GGUFTensorInfo, file: GGUFFile, keepHalves: Bool, transposing shape: (rows: Int, columns: Int)?) throws(AdapterProblem) {
         guard tensor.type.isDequantizable, tensor.type.byteCount(elements: tensor.elementCount) != nil else {
             throw .unsupportedType(tensor: tensor.name, type: tensor.type)
         }
         let bytes = file.bytes(of: tensor)
+        let values = [Float](unsafeUninitializedCapacity: tensor.elementCount) { buffer, initialized in
+            try? dequantize(tensor.type, from: bytes.baseAddress!, count: tensor.elementCount, into: buffer.baseAddress!, tensor: tensor.name)
+            initialized = tensor.elementCount
+        }
+        floats = shape.map { Self.transposed(values, rows: $0.rows, columns: $0.columns) } ?? values
         if tensor.type == .f16, keepHalves {
             let halves = (0 ..< tensor.elementCount).map { bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) }
-            self = .float16(shape.map { Self.transposed(halves, rows: $0.rows, columns: $0.columns) } ?? halves)
+            self.halves = shape.map { Self.transposed(halves, rows: $0.rows, columns: $0.columns) } ?? halves
         } else {
-            let values = [Float](unsafeUninitializedCapacity: tensor.elementCount) { buffer, initialized in
-                try? dequantize(tensor.type, from: bytes.baseAddress!, count: tensor.elementCount, into: buffer.baseAddress!, tensor: tensor.name)
-                initialized = tensor.elementCount
-            }
-            self = .float32(shape.map { Self.transposed(values, rows: $0.rows, columns: $0.columns) } ?? values)
+            halves = nil
         }
     }
 
-    /// The type number the kernels know (POE_F32 or POE_F16).
-    var kernelType: Int32 {
-        switch self {
-        case .float32: Int32(POE_F32)
-        case .float16: Int32(POE_F16)
-        }
-    }
-
-    func withUnsafeRawPointer<R>(_ body: (UnsafeRawPointer) -> R) -> R {
-        switch self {
-        case let .float32(values): values.withUnsafeBytes { body($0.baseAddress!) }
-        case let .float16(values): values.withUnsafeBytes { body($0.baseAddress!) }
-        }
-    }
-
-    /// The values as float32 (halves widened exactly).
-    var floats: [Float] {
-        switch self {
-        case let .float32(values): values
-        case let .float16(values): values.map { Float(Float16(bitPattern: $0)) }
-        }
+    /// The values a decode step reads, and their type number for the kernels (POE_F16 or POE_F32).
+    func withKernelValues<R>(_ body: (UnsafeRawPointer, Int32) -> R) -> R {
+        if let halves { return halves.withUnsafeBytes { body($0.baseAddress!, Int32(POE_F16)) } }
+        return floats.withUnsafeBytes { body($0.baseAddress!, Int32(POE_F32)) }
     }
 
     private static func transposed<T>(_ values: [T], rows: Int, columns: Int) -> [T] {

@@ -34,9 +34,8 @@ struct WeightMatrix: Sendable {
                 _ = poe_matmul(
                     type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
                     inputs, io.x, Int(inputs), Int32(tokens), io.y, outputs)
-                for term in adapters where term.prepared { term.addUp(outputs: range, into: io.y) }
+                for term in adapters { term.add(outputs: range, into: io.y) }
             }
-            for term in adapters where !term.prepared { term.addWithBLAS(input: x, into: y) }
             return
         }
         // Each thread takes a share of W's rows, a tile at a time, with its own tile of scratch.
@@ -53,8 +52,9 @@ struct WeightMatrix: Sendable {
                 gemm(m: tokens, n: count, k: inputs, io.x, lda: inputs, tile, ldb: inputs, transposeB: true, io.y + start, ldc: outputs)
                 start += count
             }
+            // The adapters' terms for this thread's outputs.
+            for term in adapters { term.add(outputs: range, into: io.y) }
         }
-        for term in adapters { term.addWithBLAS(input: x, into: y) }
     }
 
     /// Row `index` (for an embedding table, the vector of token `index`) into `out`, times `scale`.
