@@ -78,9 +78,12 @@ public final class ProductState {
             throw ProductError.sizeMismatch(base: base.count, product: product.count)
         }
         guard output != UnsafeMutablePointer(mutating: input) else { throw ProductError.sharedBuffer }
-        output.update(from: input, count: base.count)
+        // The base row is copied and checked in one pass; after that only what experts touch can go wrong:
+        // the ids a sparse expert scores are checked where it adds, a dense expert's row in one more pass.
+        if FiniteCheck.copy(base, to: product) != nil { throw diagnose(step: step, scores: []) }
         var all: [ExpertScores] = []
         all.reserveCapacity(states.count)
+        var checkEverything = false, mayExcludeAll = false
         for (index, (weighted, state)) in zip(experts, states).enumerated() {
             let scores = weighted.weight == 0 ? ExpertScores.none : try state.scores(step)
             if let problem = scores.problem(vocabularySize: base.count) {
@@ -88,10 +91,20 @@ public final class ProductState {
             }
             scores.add(to: product, weight: weighted.weight)
             all.append(scores)
+            switch scores {
+            case .none: break
+            case .dense: checkEverything = true
+            case let .sparse(ids, _):
+                for id in ids {
+                    let value = product[Int(id)]
+                    if value.isNaN || value == .infinity { throw diagnose(step: step, scores: all) }
+                    if value == -.infinity { mayExcludeAll = true }
+                }
+            }
         }
-        if let defect = FiniteCheck(UnsafeBufferPointer(product)).defect {
-            throw diagnose(defect, step: step, scores: all)
-        }
+        if checkEverything, FiniteCheck(UnsafeBufferPointer(product)).defect != nil { throw diagnose(step: step, scores: all) }
+        // Some token left: usually the first one looked at.
+        if mayExcludeAll, !product.contains(where: { $0 > -.infinity }) { throw diagnose(step: step, scores: all) }
         return all
     }
 
@@ -102,11 +115,12 @@ public final class ProductState {
 
     /// Who made the product non-finite: the model's logits, or the first expert whose scores, added to
     /// what came before, did.
-    private func diagnose(_ defect: FiniteCheck.Defect, step: ExpertStep, scores: [ExpertScores]) -> ProductError {
+    private func diagnose(step: ExpertStep, scores: [ExpertScores]) -> ProductError {
         let at = step.generatedCount
         if let bad = FiniteCheck(step.baseLogits).firstBad {
             return .nonFinite(source: "the model's logits", step: at, token: TokenID(bad), value: step.baseLogits[bad])
         }
+        if scores.isEmpty { return .everyTokenExcluded(step: at, by: []) }
         var running = Array(step.baseLogits)
         for (index, expertScores) in scores.enumerated() {
             running.withUnsafeMutableBufferPointer { expertScores.add(to: $0, weight: experts[index].weight) }

@@ -35,25 +35,37 @@ public func top(_ k: Int, of x: UnsafeBufferPointer<Float>) -> [(id: TokenID, lo
 struct FiniteCheck {
     enum Defect { case notANumberOrInfinite, allExcluded }
 
+    typealias Lanes = SIMD16<Float>
+
     let values: UnsafeBufferPointer<Float>
     init(_ values: UnsafeBufferPointer<Float>) { self.values = values }
 
-    var defect: Defect? {
-        typealias Lanes = SIMD16<Float>
+    var defect: Defect? { Self.scan(values, copyingTo: nil) }
+
+    /// Copies `source` to `destination` (of the same count) and checks it, in one pass.
+    static func copy(_ source: UnsafeBufferPointer<Float>, to destination: UnsafeMutableBufferPointer<Float>) -> Defect? {
+        scan(source, copyingTo: destination.baseAddress)
+    }
+
+    private static func scan(_ values: UnsafeBufferPointer<Float>, copyingTo destination: UnsafeMutablePointer<Float>?) -> Defect? {
         var maximum = Lanes(repeating: -.infinity)
         var unordered = SIMDMask<Lanes.MaskStorage>(repeating: false)
         let full = values.count / Lanes.scalarCount * Lanes.scalarCount
         if let base = values.baseAddress {
-            let raw = UnsafeRawPointer(base)
+            let raw = UnsafeRawPointer(base), out = destination.map(UnsafeMutableRawPointer.init)
             for offset in stride(from: 0, to: full, by: Lanes.scalarCount) {
-                let lanes = raw.loadUnaligned(fromByteOffset: offset * MemoryLayout<Float>.stride, as: Lanes.self)
+                let byteOffset = offset * MemoryLayout<Float>.stride
+                let lanes = raw.loadUnaligned(fromByteOffset: byteOffset, as: Lanes.self)
+                out?.storeBytes(of: lanes, toByteOffset: byteOffset, as: Lanes.self)
                 unordered .|= lanes .!= lanes
                 maximum.replace(with: lanes, where: lanes .> maximum)
             }
         }
         var largest = maximum.max()
         var nan = any(unordered)
-        for value in values[full...] {
+        for index in full ..< values.count {
+            let value = values[index]
+            destination?[index] = value
             nan = nan || value.isNaN
             if value > largest { largest = value }
         }
