@@ -48,6 +48,20 @@ import Testing
         }
     }
 
+    /// Where decoding cannot give a text back, as llama.cpp's cannot either, `decodesBack` says so (found by
+    /// FuzzTokenizer): SentencePiece's space marker decodes as a space; SmolLM2 has no token for 0x14.
+    @Test func whereTextsDoNotComeBack() throws {
+        let gemma = try Tokenizers.named("gemma-3-270m"), smollm = try Tokenizers.named("smollm2-135m-instruct")
+        let marked = " <|c   ello\u{2581}r"
+        let markedIDs = try gemma.encode(marked, addSpecial: false, parseSpecial: false)
+        #expect(!gemma.decodesBack(marked) && gemma.decode(markedIDs) == " <|c   ello r")
+        #expect(smollm.decodesBack(marked))
+        #expect(smollm.unrepresentableBytes.contains(0x14) && !smollm.decodesBack("\u{14} ="))
+        let controlIDs = try smollm.encode("\u{14} =", addSpecial: false, parseSpecial: false)
+        #expect(smollm.decode(controlIDs) == " =")
+        for (_, text) in try TokenizerCases.texts() { #expect(gemma.decodesBack(text) && smollm.decodesBack(text)) }
+    }
+
     /// A text of over 1 MB tokenizes to llama.cpp's ids (compared by count and fingerprint) and back.
     @Test(arguments: Tokenizers.names)
     func megabyteText(name: String) throws {

@@ -22,10 +22,15 @@ public final class GGUFTokenizer: Tokenizer {
     /// (SentencePiece without that byte-fallback token).
     public let unrepresentableBytes: Set<UInt8>
 
-    /// Whether decoding the ids of plain text (encoded with no special tokens added or parsed) gives the
-    /// text back, for any text without `unrepresentableBytes`. It does unless decoding cleans spaces, as
-    /// some BPE vocabularies ask (" ." to ".").
-    public var roundTripsText: Bool { !cleansSpaces }
+    /// Whether decoding the ids of `text` (encoded as plain text, no special tokens added or parsed) gives
+    /// `text` back. It does, as in llama.cpp, except where decoding cleans spaces as some BPE vocabularies
+    /// ask (" ." to "."), where a byte of the text has no token (`unrepresentableBytes`), and, for
+    /// SentencePiece, where the text holds its space marker "▁" (U+2581), which decodes as a space.
+    public func decodesBack(_ text: String) -> Bool {
+        if cleansSpaces || !unrepresentableBytes.isDisjoint(with: text.utf8) { return false }
+        if case .sentencePiece = model, text.unicodeScalars.contains("\u{2581}") { return false }
+        return true
+    }
 
     /// The tokenizer of a GGUF file; the file may hold only a vocabulary.
     public convenience init(path: String) throws {
