@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PoERules", targets: ["PoERules"]),
         .library(name: "PoETransformer", targets: ["PoETransformer"]),
         .library(name: "PoEBench", targets: ["PoEBench"]),
+        .library(name: "PoETraining", targets: ["PoETraining"]),
         // The C kernels, for benchmarks that time them directly.
         .library(name: "PoEKernels", targets: ["PoEKernels"]),
         .executable(name: "poe", targets: ["poe"]),
@@ -34,10 +35,12 @@ let package = Package(
             name: "PoETransformer",
             dependencies: ["PoE", "CBLAS", "PoEKernels", .product(name: "HeapModule", package: "swift-collections")]
         ),
+        // LoRA fine-tuning: the backward pass, the adapter's parameters, the optimizer, data, checkpoints.
+        .target(name: "PoETraining", dependencies: ["PoE", "PoETransformer", "CBLAS"]),
         .executableTarget(
             name: "poe",
             dependencies: [
-                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEKernels",
+                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEKernels", "PoETraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +58,7 @@ let package = Package(
             dependencies: ["PoE", "PoETransformer", "PoEKernels"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "PoETrainingTests", dependencies: ["PoE", "PoETransformer", "PoETraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "poeTests", dependencies: ["poe", "PoE", "PoETransformer"]),
     ],
     swiftLanguageModes: [.v6]

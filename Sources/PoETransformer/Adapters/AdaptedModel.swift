@@ -54,7 +54,7 @@ extension Transformer {
     }
 
     /// The weight matrix an adapter tensor named after it acts on, and where.
-    func adaptableMatrix(named name: String) -> (AdapterSlot, WeightMatrix)? {
+    package func adaptableMatrix(named name: String) -> (AdapterSlot, WeightMatrix)? {
         let slot: AdapterSlot
         switch name {
         case "token_embd.weight": slot = .embedding
@@ -71,7 +71,7 @@ extension Transformer {
         return matrix(at: slot).map { (slot, $0) }
     }
 
-    func matrix(at slot: AdapterSlot) -> WeightMatrix? {
+    package func matrix(at slot: AdapterSlot) -> WeightMatrix? {
         switch slot {
         case .embedding: return weights.tokenEmbedding
         case .output: return weights.outputIsEmbedding ? nil : weights.output
@@ -91,9 +91,33 @@ extension Transformer {
     }
 }
 
+extension AdapterSlot {
+    /// The GGUF name of the weight matrix this slot adapts.
+    package var tensorName: String {
+        switch self {
+        case .embedding: "token_embd.weight"
+        case .output: "output.weight"
+        case let .layer(l, projection): "blk.\(l).\(projection.tensorName).weight"
+        }
+    }
+}
+
 extension AdapterSlot.Projection {
+    /// `attn_q`, as GGUF names the layer's matrix.
+    package var tensorName: String {
+        switch self {
+        case .query: "attn_q"
+        case .key: "attn_k"
+        case .value: "attn_v"
+        case .attentionOutput: "attn_output"
+        case .gate: "ffn_gate"
+        case .up: "ffn_up"
+        case .down: "ffn_down"
+        }
+    }
+
     /// `attn_q` and the like, as GGUF names the layer's matrices.
-    init?(tensorName: Substring) {
+    package init?(tensorName: Substring) {
         switch tensorName {
         case "attn_q": self = .query
         case "attn_k": self = .key

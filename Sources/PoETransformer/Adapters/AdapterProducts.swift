@@ -7,7 +7,7 @@ import PoEKernels
 /// `@unchecked Sendable` is safe: `hidden` points into the pass's activation buffers, written before the
 /// product starts and only read by the product's threads while `apply` runs, each of which adds the term
 /// to its own outputs.
-struct AdapterTerm: @unchecked Sendable {
+package struct AdapterTerm: @unchecked Sendable {
     let rows: Range<Int>
     let pair: LoRAPair
     let scale: Float

@@ -91,12 +91,12 @@ public final class LoRAAdapter: Sendable {
 }
 
 /// Where an adapter acts: one of the model's weight products, or its embedding lookup.
-enum AdapterSlot: Hashable, Sendable {
+package enum AdapterSlot: Hashable, Sendable {
     case embedding
     case output
     case layer(Int, Projection)
 
-    enum Projection: Hashable, Sendable, CaseIterable {
+    package enum Projection: Hashable, Sendable, CaseIterable {
         case query, key, value, attentionOutput, gate, up, down
     }
 }

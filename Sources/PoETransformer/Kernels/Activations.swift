@@ -3,11 +3,11 @@ import PoEKernels
 
 /// `gate[i] = act(gate[i]) * up[i]`: the gated linear unit of the feed-forward block (in C, vectorized:
 /// SiLU, or GELU with the tanh approximation as Gemma was trained).
-func gatedActivation(_ activation: TransformerConfig.Activation, gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+package func gatedActivation(_ activation: TransformerConfig.Activation, gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
     poe_gated_activation(Int32(activation == .silu ? POE_SILU : POE_GELU_TANH), gate, up, count)
 }
 
 /// `x = c · tanh(x / c)`, Gemma 2's final-logit soft cap.
-func softcap(_ x: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
+package func softcap(_ x: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
     for i in 0 ..< count { x[i] = cap * tanh(x[i] / cap) }
 }

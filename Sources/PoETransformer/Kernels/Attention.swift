@@ -2,13 +2,17 @@ import Foundation
 import PoEKernels
 
 /// The head layout of one attention layer.
-struct AttentionShape {
-    let heads: Int
-    let kvHeads: Int
-    let headDimension: Int
-    let valueDimension: Int
+package struct AttentionShape {
+    package let heads: Int
+    package let kvHeads: Int
+    package let headDimension: Int
+    package let valueDimension: Int
     /// Multiplies q·k before the softmax.
-    let scale: Float
+    package let scale: Float
+
+    package init(heads: Int, kvHeads: Int, headDimension: Int, valueDimension: Int, scale: Float) {
+        (self.heads, self.kvHeads, self.headDimension, self.valueDimension, self.scale) = (heads, kvHeads, headDimension, valueDimension, scale)
+    }
 }
 
 /// Causal attention of `tokens` new queries, at positions `first ..< first + tokens`, over the cached keys
@@ -23,7 +27,7 @@ struct AttentionShape {
 ///   - values: (positions, kvHeads · valueDimension)
 ///   - scores: scratch for (max(tokens, heads), first + tokens) floats per thread
 ///   - out: (tokens, heads · valueDimension)
-func attention(
+package func attention(
     queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
     shape s: AttentionShape, first: Int, tokens: Int, window: Int?,
     scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>

@@ -5,7 +5,7 @@ import PoEKernels
 ///
 /// The sum of squares is accumulated in Double, as llama.cpp does, so long rows lose nothing.
 /// `out` may be `x` itself.
-func rmsNorm(
+package func rmsNorm(
     _ x: UnsafePointer<Float>, weight: [Float], epsilon: Float, rows: Int,
     into out: UnsafeMutablePointer<Float>
 ) {

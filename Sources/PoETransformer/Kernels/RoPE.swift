@@ -1,8 +1,8 @@
 import Foundation
 
 /// Rotary position embedding for one RoPE variant (base, scale, style, rotated dimensions).
-struct RotaryEmbedding: Sendable {
-    let dimensions: Int
+package struct RotaryEmbedding: Sendable {
+    package let dimensions: Int
     let base: Float
     let scale: Float
     let style: TransformerConfig.RoPEStyle
@@ -14,7 +14,7 @@ struct RotaryEmbedding: Sendable {
     /// The angle of pair i is `position · scale · base^(−2i/dimensions)`, with the powers formed by
     /// repeated multiplication in Float exactly as llama.cpp forms them, so that far-out positions
     /// rotate by the same angles as there.
-    func angles(position: Int, into table: UnsafeMutablePointer<Float>) {
+    package func angles(position: Int, into table: UnsafeMutablePointer<Float>) {
         let step = pow(base, -2 / Float(dimensions))
         var theta = Float(position)
         for i in 0 ..< dimensions / 2 {
@@ -26,13 +26,16 @@ struct RotaryEmbedding: Sendable {
         }
     }
 
-    /// Rotates `heads` consecutive head vectors of length `headLength` using a table from `angles`.
-    func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, headLength: Int, table: UnsafePointer<Float>) {
+    /// Rotates `heads` consecutive head vectors of length `headLength` using a table from `angles`; with
+    /// `backward`, by the opposite angles (the rotation is orthogonal, so a gradient goes back through it
+    /// that way).
+    package func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, headLength: Int, table: UnsafePointer<Float>, backward: Bool = false) {
         let half = dimensions / 2
+        let sign: Float = backward ? -1 : 1
         for h in 0 ..< heads {
             let v = x + h * headLength
             for i in 0 ..< half {
-                let c = table[2 * i], s = table[2 * i + 1]
+                let c = table[2 * i], s = sign * table[2 * i + 1]
                 // adjacentPairs rotates (v[2i], v[2i+1]); halves rotates (v[i], v[i + half]).
                 let (j, k) = style == .adjacentPairs ? (2 * i, 2 * i + 1) : (i, i + half)
                 let a = v[j], b = v[k]

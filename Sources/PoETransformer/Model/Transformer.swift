@@ -8,10 +8,10 @@ public final class Transformer: LanguageModel {
     public let file: GGUFFile
     public let config: TransformerConfig
     public let tokenizer: GGUFTokenizer
-    let weights: TransformerWeights
+    package let weights: TransformerWeights
     /// The distinct RoPE variants, and which one each layer uses (Gemma 3 has a local and a global one).
-    let rotaryEmbeddings: [RotaryEmbedding]
-    let layerRotation: [Int]
+    package let rotaryEmbeddings: [RotaryEmbedding]
+    package let layerRotation: [Int]
     /// The adapters this view of the model applies (none as loaded).
     public let adapters: [ScaledAdapter]
     let adapterTable: AdapterTable

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// This is the engine's only parallelism: OpenBLAS runs single-threaded inside the chunks (see `gemm`),
 /// because its own spinning threads and ours would fight over the cores.
-func parallelChunks(_ count: Int, minimumChunk: Int = 64, _ body: @escaping @Sendable (Int, Range<Int>) -> Void) {
+package func parallelChunks(_ count: Int, minimumChunk: Int = 64, _ body: @escaping @Sendable (Int, Range<Int>) -> Void) {
     let chunks = max(1, min(ComputeThreads.count, count / max(minimumChunk, 1)))
     let range = { @Sendable (chunk: Int) in count * chunk / chunks ..< count * (chunk + 1) / chunks }
     if chunks == 1 {

@@ -1,32 +1,32 @@
 /// Every weight of a transformer, read from a GGUF file and checked against the configuration.
-struct TransformerWeights: Sendable {
-    struct Layer: Sendable {
-        var attentionNorm: [Float]
-        var query: WeightMatrix
-        var key: WeightMatrix
-        var value: WeightMatrix
-        var attentionOutput: WeightMatrix
+package struct TransformerWeights: Sendable {
+    package struct Layer: Sendable {
+        package var attentionNorm: [Float]
+        package var query: WeightMatrix
+        package var key: WeightMatrix
+        package var value: WeightMatrix
+        package var attentionOutput: WeightMatrix
         /// Gemma: per-head RMSNorm weights for q and k.
-        var queryNorm: [Float]?
-        var keyNorm: [Float]?
+        package var queryNorm: [Float]?
+        package var keyNorm: [Float]?
         /// Gemma: RMSNorm of the attention output before the residual add.
-        var postAttentionNorm: [Float]?
-        var feedForwardNorm: [Float]
-        var gate: WeightMatrix
-        var up: WeightMatrix
-        var down: WeightMatrix
+        package var postAttentionNorm: [Float]?
+        package var feedForwardNorm: [Float]
+        package var gate: WeightMatrix
+        package var up: WeightMatrix
+        package var down: WeightMatrix
         /// Gemma: RMSNorm of the feed-forward output before the residual add.
-        var postFeedForwardNorm: [Float]?
+        package var postFeedForwardNorm: [Float]?
     }
 
     /// (vocabulary, d): one embedding per row.
-    var tokenEmbedding: WeightMatrix
-    var layers: [Layer]
-    var outputNorm: [Float]
+    package var tokenEmbedding: WeightMatrix
+    package var layers: [Layer]
+    package var outputNorm: [Float]
     /// (vocabulary, d); the token embedding itself when the file has no separate output matrix.
-    var output: WeightMatrix
+    package var output: WeightMatrix
     /// The output product reads the token embedding (the file has no `output.weight`).
-    var outputIsEmbedding: Bool
+    package var outputIsEmbedding: Bool
     var ropeFrequencyFactors: [Float]?
 
     /// The largest tile (per thread) any matrix needs.

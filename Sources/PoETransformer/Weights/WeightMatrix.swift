@@ -1,4 +1,5 @@
 import PoEKernels
+import Synchronization
 
 /// A weight matrix W of shape (outputs, inputs), read in place from the model file in its stored format
 /// (one output per row), and the one place where the model multiplies activations by weights.
@@ -6,22 +7,22 @@ import PoEKernels
 /// Few rows of activations (decoding, batched decoding) go through the fused kernels, which dequantize
 /// each block of W once for all rows. Many rows (a prompt) dequantize W a tile of rows at a time and
 /// multiply the tile with OpenBLAS. Both compute in float32 from exactly dequantized weights.
-struct WeightMatrix: Sendable {
-    let outputs: Int
-    let inputs: Int
-    let type: GGMLType
+package struct WeightMatrix: Sendable {
+    package let outputs: Int
+    package let inputs: Int
+    package let type: GGMLType
     let rows: MappedRows
 
     /// Activation rows up to which the fused kernels are used.
-    static let fusedLimit = 16
+    package static let fusedLimit = 16
     /// Weight rows dequantized per tile on the OpenBLAS path (at most 4 MiB of floats for 1024 inputs).
     static let tileRows = 1024
 
     /// Floats of one thread's tile on the OpenBLAS path; `apply` needs one per thread.
-    var tileFloats: Int { min(outputs, Self.tileRows) * inputs }
+    package var tileFloats: Int { min(outputs, Self.tileRows) * inputs }
 
     /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ, plus the LoRA adapters' terms for their rows.
-    func apply(
+    package func apply(
         _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
         adapters: [AdapterTerm] = []
     ) {
@@ -57,8 +58,43 @@ struct WeightMatrix: Sendable {
         }
     }
 
+    /// Floats of scratch `applyTransposed` needs for `tokens` rows: per thread, a tile and a partial dX.
+    package func transposedScratchFloats(tokens: Int) -> Int {
+        ComputeThreads.count * (tileFloats + tokens * inputs)
+    }
+
+    /// dX (tokens, inputs) += dY (tokens, outputs) · W: the product a backward pass needs, through the same
+    /// exactly dequantized weights. Each thread dequantizes tiles of its share of W's rows and multiplies
+    /// its columns of dY by them into a partial dX of its own; the partials are then added to dX in thread
+    /// order (so the result depends on the thread count, and on nothing else).
+    package func applyTransposed(
+        _ dy: UnsafePointer<Float>, tokens: Int, into dx: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, inputs, outputs)
+        let io = BorrowedPointers(x: dy, y: dx, scratch: scratch)
+        let (tileFloats, stride) = (tileFloats, tileFloats + tokens * inputs)
+        let chunks = Atomic<Int>(0)
+        parallelChunks(outputs, minimumChunk: 128) { chunk, range in
+            let tile = io.scratch + chunk * stride, partial = tile + tileFloats
+            partial.initialize(repeating: 0, count: tokens * inputs)
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let count = min(Self.tileRows, range.upperBound - start)
+                _ = poe_dequantize(type, rows.base + start * rows.rowBytes, count * inputs, tile)
+                // dY[:, start ..< start + count] (tokens, count) @ tile (count, inputs) -> partial (tokens, inputs)
+                gemm(m: tokens, n: inputs, k: count, io.x + start, lda: outputs, tile, ldb: inputs, transposeB: false, partial, ldc: inputs, beta: 1)
+                start += count
+            }
+            chunks.wrappingAdd(1, ordering: .relaxed)
+        }
+        for chunk in 0 ..< chunks.load(ordering: .relaxed) {
+            let partial = scratch + chunk * stride + tileFloats
+            for i in 0 ..< tokens * inputs { dx[i] += partial[i] }
+        }
+    }
+
     /// Row `index` (for an embedding table, the vector of token `index`) into `out`, times `scale`.
-    func copyRow(_ index: Int, scale: Float = 1, into out: UnsafeMutablePointer<Float>) {
+    package func copyRow(_ index: Int, scale: Float = 1, into out: UnsafeMutablePointer<Float>) {
         _ = poe_dequantize(Int32(type.rawValue), rows.base + index * rows.rowBytes, inputs, out)
         if scale != 1 { for i in 0 ..< inputs { out[i] *= scale } }
     }
