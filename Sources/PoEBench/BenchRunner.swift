@@ -23,6 +23,10 @@ public struct BenchProgress: Sendable {
     public var generatedTokens: Int
     public var elapsedSeconds: Double
     public var phase: String
+
+    public init(done: Int, total: Int, doneHere: Int, generatedTokens: Int, elapsedSeconds: Double, phase: String) {
+        (self.done, self.total, self.doneHere, self.generatedTokens, self.elapsedSeconds, self.phase) = (done, total, doneHere, generatedTokens, elapsedSeconds, phase)
+    }
 }
 
 /// Runs a benchmark: every rule set's greedy (or sampled) responses to every instruction, generated in

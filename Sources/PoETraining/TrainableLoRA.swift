@@ -84,6 +84,9 @@ public final class TrainableLoRA {
         }
     }
 
+    /// Each pair's (inputs, outputs), in the order of `parameters`.
+    package var shapesInOrder: [(inputs: Int, outputs: Int)] { pairs.map { ($0.inputs, $0.outputs) } }
+
     /// The gradients, in the order of `parameters`.
     package var gradients: [Float] { pairs.flatMap { $0.gradientA + $0.gradientB } }
 

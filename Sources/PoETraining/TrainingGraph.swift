@@ -140,7 +140,7 @@ package final class TrainingGraph {
 
     /// The loss over the target positions, a chunk of rows at a time (Gemma's logits are 262,144 wide):
     /// logits, softmax, −log p(target), and at once the gradient (p − onehot) · lossScale through the
-    /// output matrix into `dx` (the final hidden states' gradient).
+    /// output matrix into `dx` (the final hidden states' gradient), unless lossScale is 0 (evaluation).
     private func crossEntropy(targets: [TokenID?], lossScale: Float) -> Double {
         let d = config.embeddingLength, vocabulary = config.vocabularySize
         dx.zero(tokens * d)
@@ -158,6 +158,7 @@ package final class TrainingGraph {
                 let target = Int(targets[position]!)
                 let normalizer = Double(logSumExp(UnsafeBufferPointer(start: z, count: vocabulary)))
                 loss += normalizer - Double(z[target])
+                if lossScale == 0 { continue }
                 // d loss / d logit = softmax − onehot, times the cap's derivative where there is one.
                 for j in 0 ..< vocabulary {
                     var g = Float(exp(Double(z[j]) - normalizer))
@@ -166,6 +167,7 @@ package final class TrainingGraph {
                     z[j] = g * lossScale
                 }
             }
+            if lossScale == 0 { continue }
             // dLogits (rows, vocab) @ Wout (vocab, d) -> dh (rows, d), into work2, then scattered.
             work2.zero(chunk.count * d)
             model.weights.output.applyTransposed(logits.pointer, tokens: chunk.count, into: work2.pointer, scratch: transposed.pointer)

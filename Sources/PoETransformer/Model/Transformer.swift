@@ -24,7 +24,13 @@ public final class Transformer: LanguageModel {
         try self.init(file: GGUFFile(path: path))
     }
 
-    public init(file: GGUFFile) throws(ModelLoadError) {
+    public convenience init(file: GGUFFile) throws(ModelLoadError) {
+        try self.init(file: file, layers: nil)
+    }
+
+    /// The model, or with `layers` only its first layers (then the output norm and matrix): a smaller
+    /// function of the same weights, for tests that compare it with another implementation.
+    package init(file: GGUFFile, layers: Int?) throws(ModelLoadError) {
         self.file = file
         do throws(ModelLoadProblem) {
             do {
@@ -32,7 +38,12 @@ public final class Transformer: LanguageModel {
             } catch {
                 throw .tokenizer(error)
             }
-            config = try TransformerConfig(metadata: file.metadata, vocabularySize: tokenizer.vocabulary.count)
+            var config = try TransformerConfig(metadata: file.metadata, vocabularySize: tokenizer.vocabulary.count)
+            if let layers, layers < config.layerCount {
+                config.layerCount = layers
+                config.layers = Array(config.layers.prefix(layers))
+            }
+            self.config = config
             weights = try TransformerWeights(file: file, config: config)
         } catch {
             throw ModelLoadError(path: file.path, problem: error)

@@ -1,21 +1,20 @@
 import Foundation
-import PoE
 
-/// Text read as lines, as the JSON-lines files of `poe bench` and `poe distill` are: split on "\n" bytes
-/// (not Characters: "\r\n" is one Character, and a file written on Windows would be one line), a trailing
-/// "\r" dropped.
-enum JSONLines {
+/// Text read as lines, as the JSON-lines files of `poe bench`, `poe distill` and `poe train` are: split on
+/// "\n" bytes (not Characters: "\r\n" is one Character, and a file written on Windows would be one line), a
+/// trailing "\r" dropped.
+public enum JSONLines {
     /// Every line, numbered from 1, as bytes.
-    static func lines(_ text: String) -> [(number: Int, bytes: [UInt8])] {
+    public static func lines(_ text: String) -> [(number: Int, bytes: [UInt8])] {
         text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().map { offset, line in
             (offset + 1, Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]))
         }
     }
 
-    static func isBlank(_ line: [UInt8]) -> Bool { line.allSatisfy { [0x20, 0x09, 0x0D].contains($0) } }
+    public static func isBlank(_ line: [UInt8]) -> Bool { line.allSatisfy { [0x20, 0x09, 0x0D].contains($0) } }
 
     /// Each non-blank line as a JSON object; `failure(line, reason)` is the error for one that is not.
-    static func objects<E: Error>(_ text: String, failure: (Int, String) -> E) throws(E) -> [(number: Int, object: [String: Any])] {
+    public static func objects<E: Error>(_ text: String, failure: (Int, String) -> E) throws(E) -> [(number: Int, object: [String: Any])] {
         var objects: [(Int, [String: Any])] = []
         for (number, line) in lines(text) where !isBlank(line) {
             if let syntax = JSONSyntaxError.find(in: line) {
