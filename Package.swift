@@ -36,7 +36,7 @@ let package = Package(
             dependencies: ["PoE", "CBLAS", "PoEKernels", .product(name: "HeapModule", package: "swift-collections")]
         ),
         // LoRA fine-tuning: the backward pass, the adapter's parameters, the optimizer, data, checkpoints.
-        .target(name: "PoETraining", dependencies: ["PoE", "PoETransformer", "CBLAS"]),
+        .target(name: "PoETraining", dependencies: ["PoE", "PoETransformer", "PoEKernels", "CBLAS"]),
         .executableTarget(
             name: "poe",
             dependencies: [

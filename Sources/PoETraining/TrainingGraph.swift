@@ -1,5 +1,6 @@
 import Foundation
 import PoE
+import PoEKernels
 import PoETransformer
 
 /// What one layer's forward pass keeps for its backward pass, (tokens, width) each.
@@ -22,27 +23,30 @@ final class LayerActivations {
 /// One sequence's forward pass, keeping what the backward pass needs, and the backward pass, which adds
 /// the loss's gradient with respect to every LoRA matrix into the adapter's gradients.
 ///
-/// The frozen weights are read in place as the engine reads them (`WeightMatrix.apply`, and its transpose
-/// for gradients), the same kernels and the same float32 arithmetic as inference. Tokens of one sequence
-/// only: a batch is several sequences, their gradients added up.
+/// The frozen weights are the engine's, exactly dequantized once to float32 (`DenseWeights`), and every
+/// other step runs the engine's own kernels (RMSNorm, RoPE, attention, activations), so the forward pass
+/// is inference's arithmetic. Tokens of one sequence only: a batch is several sequences, their gradients
+/// added up.
 package final class TrainingGraph {
     let model: Transformer
     let lora: TrainableLoRA
     private let config: TransformerConfig
+    private let dense: DenseWeights
     private let layers: [LayerActivations]
     /// The last layer's output, before the output norm, and after it.
     private let finalInput = Floats(), finalNormed = Floats()
     /// RoPE tables, per variant: (tokens, ropeDimensions).
     private let rotations: [Floats]
-    /// Scratch: a running residual, its gradient, other gradients and products' tiles.
+    /// Scratch: a running residual, its gradient, other gradients, attention scores, LoRA's dh, logits.
     private let x = Floats(), dx = Floats(), work = Floats(), work2 = Floats(), dq = Floats(), dk = Floats(), dv = Floats()
-    private let tile = Floats(), transposed = Floats(), scores = Floats(), loraWork = Floats(), logits = Floats()
+    private let scores = Floats(), loraWork = Floats(), logits = Floats()
     private var tokens = 0
 
     package init(model: Transformer, lora: TrainableLoRA) {
         self.model = model
         self.lora = lora
         config = model.config
+        dense = DenseWeights(model.weights)
         layers = (0 ..< model.config.layerCount).map { _ in LayerActivations() }
         rotations = model.rotaryEmbeddings.map { _ in Floats() }
     }
@@ -73,9 +77,9 @@ package final class TrainingGraph {
             let a = layers[l]
             a.input.pointer.update(from: x.pointer, count: t * d)
             rmsNorm(x.pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, into: a.normed.pointer)
-            project(layer.query, .layer(l, .query), a.normed, into: a.rawQueries, layer: a)  // Wq (qW, d) @ h (t, d) -> (t, qW)
-            project(layer.key, .layer(l, .key), a.normed, into: a.rawKeys, layer: a)  // Wk (kW, d) -> (t, kW)
-            project(layer.value, .layer(l, .value), a.normed, into: a.values, layer: a)  // Wv (vW, d) -> (t, vW)
+            project(dense.layers[l].query, .layer(l, .query), a.normed, into: a.rawQueries, layer: a)  // Wq (qW, d) @ h (t, d) -> (t, qW)
+            project(dense.layers[l].key, .layer(l, .key), a.normed, into: a.rawKeys, layer: a)  // Wk (kW, d) -> (t, kW)
+            project(dense.layers[l].value, .layer(l, .value), a.normed, into: a.values, layer: a)  // Wv (vW, d) -> (t, vW)
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 rmsNorm(a.rawQueries.pointer, weight: queryNorm, epsilon: c.rmsEpsilon, rows: t * c.headCount, into: a.queries.pointer)
                 rmsNorm(a.rawKeys.pointer, weight: keyNorm, epsilon: c.rmsEpsilon, rows: t * c.kvHeadCount, into: a.keys.pointer)
@@ -91,15 +95,15 @@ package final class TrainingGraph {
             attention(
                 queries: a.queries.pointer, keys: a.keys.pointer, values: a.values.pointer, shape: shape, first: 0, tokens: t,
                 window: c.layers[l].window, scores: scores.pointer, into: a.attended.pointer)
-            project(layer.attentionOutput, .layer(l, .attentionOutput), a.attended, into: a.attentionOutput, layer: a)  // Wo (d, aW) -> (t, d)
+            project(dense.layers[l].attentionOutput, .layer(l, .attentionOutput), a.attended, into: a.attentionOutput, layer: a)  // Wo (d, aW) -> (t, d)
             addResidual(a.attentionOutput, norm: layer.postAttentionNorm, rows: t)
             a.residual.pointer.update(from: x.pointer, count: t * d)
             rmsNorm(x.pointer, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: t, into: a.feedForwardInput.pointer)
-            project(layer.gate, .layer(l, .gate), a.feedForwardInput, into: a.gate, layer: a)  // Wgate (ffn, d) -> (t, ffn)
-            project(layer.up, .layer(l, .up), a.feedForwardInput, into: a.up, layer: a)  // Wup (ffn, d) -> (t, ffn)
+            project(dense.layers[l].gate, .layer(l, .gate), a.feedForwardInput, into: a.gate, layer: a)  // Wgate (ffn, d) -> (t, ffn)
+            project(dense.layers[l].up, .layer(l, .up), a.feedForwardInput, into: a.up, layer: a)  // Wup (ffn, d) -> (t, ffn)
             work.pointer.update(from: a.gate.pointer, count: t * ffn)
             gatedActivation(c.activation, gate: work.pointer, up: a.up.pointer, count: t * ffn)
-            project(layer.down, .layer(l, .down), work, into: a.feedForwardOutput, layer: a)  // Wdown (d, ffn) -> (t, d)
+            project(dense.layers[l].down, .layer(l, .down), work, into: a.feedForwardOutput, layer: a)  // Wdown (d, ffn) -> (t, d)
             addResidual(a.feedForwardOutput, norm: layer.postFeedForwardNorm, rows: t)
             _ = (vW, aW)
         }
@@ -120,8 +124,8 @@ package final class TrainingGraph {
     }
 
     /// Y = X Wᵀ, plus the slot's LoRA term (alpha/r) · (X Aᵀ) Bᵀ, keeping X Aᵀ for the backward pass.
-    private func project(_ matrix: WeightMatrix, _ slot: AdapterSlot, _ input: Floats, into output: Floats, layer: LayerActivations) {
-        matrix.apply(input.pointer, tokens: tokens, into: output.pointer, scratch: tile.pointer)
+    private func project(_ matrix: DenseMatrix, _ slot: AdapterSlot, _ input: Floats, into output: Floats, layer: LayerActivations) {
+        matrix.apply(input.pointer, tokens: tokens, into: output.pointer)
         guard let p = lora.index[slot] else { return }
         let pair = lora.pairs[p], r = lora.rank
         let hidden = layer.loraHidden[p] ?? Floats()
@@ -151,26 +155,31 @@ package final class TrainingGraph {
             // Gather the chunk's hidden states (rows, d) into `work`.
             for (row, position) in chunk.enumerated() { (work.pointer + row * d).update(from: finalNormed.pointer + position * d, count: d) }
             // Wout (vocab, d) @ h (rows, d) -> logits (rows, vocab)
-            model.weights.output.apply(work.pointer, tokens: chunk.count, into: logits.pointer, scratch: tile.pointer)
+            dense.output.apply(work.pointer, tokens: chunk.count, into: logits.pointer)
             for (row, position) in chunk.enumerated() {
                 let z = logits.pointer + row * vocabulary
                 if let cap = config.finalLogitSoftcap { softcap(z, count: vocabulary, cap: cap) }
                 let target = Int(targets[position]!)
-                let normalizer = Double(logSumExp(UnsafeBufferPointer(start: z, count: vocabulary)))
-                loss += normalizer - Double(z[target])
+                // The cap's derivative, 1 − (z/c)², read before the softmax overwrites z.
+                let capDerivative = config.finalLogitSoftcap.map { cap in (0 ..< vocabulary).map { 1 - (z[$0] / cap) * (z[$0] / cap) } }
+                // Softmax in place (vectorized); the loss is −log p(target). A probability that underflows
+                // (a logit 100 below the largest) counts as e^−104: only the reported loss is clamped, the
+                // gradient below is exact.
+                poe_softmax(z, 0, Int32(vocabulary), Int32(vocabulary))
+                loss -= log(Double(max(z[target], .leastNonzeroMagnitude)))
                 if lossScale == 0 { continue }
-                // d loss / d logit = softmax − onehot, times the cap's derivative where there is one.
-                for j in 0 ..< vocabulary {
-                    var g = Float(exp(Double(z[j]) - normalizer))
-                    if j == target { g -= 1 }
-                    if let cap = config.finalLogitSoftcap { g *= 1 - (z[j] / cap) * (z[j] / cap) }
-                    z[j] = g * lossScale
+                // d loss / d logit = softmax − onehot.
+                z[target] -= 1
+                if let capDerivative {
+                    for j in 0 ..< vocabulary { z[j] *= lossScale * capDerivative[j] }
+                } else {
+                    for j in 0 ..< vocabulary { z[j] *= lossScale }
                 }
             }
             if lossScale == 0 { continue }
             // dLogits (rows, vocab) @ Wout (vocab, d) -> dh (rows, d), into work2, then scattered.
             work2.zero(chunk.count * d)
-            model.weights.output.applyTransposed(logits.pointer, tokens: chunk.count, into: work2.pointer, scratch: transposed.pointer)
+            dense.output.applyTransposed(logits.pointer, tokens: chunk.count, into: work2.pointer)
             for (row, position) in chunk.enumerated() {
                 let from = work2.pointer + row * d, to = dx.pointer + position * d
                 for i in 0 ..< d { to[i] += from[i] }
@@ -200,22 +209,22 @@ package final class TrainingGraph {
             // da = dBranch Wdown (t, ffn)
             dq.reserve(t * ffn)
             dq.zero(t * ffn)
-            backProject(layer.down, .layer(l, .down), input: work.pointer, gradient: dBranch, into: dq.pointer, layer: a)
+            backProject(dense.layers[l].down, .layer(l, .down), input: work.pointer, gradient: dBranch, into: dq.pointer, layer: a)
             // dgate, dup from da (into dk, dv).
             dk.reserve(t * ffn)
             dv.reserve(t * ffn)
             gatedActivationBackward(c.activation, gate: a.gate.pointer, up: a.up.pointer, gradient: dq.pointer, count: t * ffn, dGate: dk.pointer, dUp: dv.pointer)
             // dh2 = dgate Wgate + dup Wup (t, d)
             work.zero(t * d)
-            backProject(layer.gate, .layer(l, .gate), input: a.feedForwardInput.pointer, gradient: dk.pointer, into: work.pointer, layer: a)
-            backProject(layer.up, .layer(l, .up), input: a.feedForwardInput.pointer, gradient: dv.pointer, into: work.pointer, layer: a)
+            backProject(dense.layers[l].gate, .layer(l, .gate), input: a.feedForwardInput.pointer, gradient: dk.pointer, into: work.pointer, layer: a)
+            backProject(dense.layers[l].up, .layer(l, .up), input: a.feedForwardInput.pointer, gradient: dv.pointer, into: work.pointer, layer: a)
             rmsNormBackward(a.residual.pointer, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
 
             // Attention block: dx is now d loss / d (residual after attention).
             let dAttentionOutput = sublayerGradient(a.attentionOutput, norm: layer.postAttentionNorm, rows: t)
             // dAttended = dOut Wo (t, aW)
             dq.zero(t * aW)
-            backProject(layer.attentionOutput, .layer(l, .attentionOutput), input: a.attended.pointer, gradient: dAttentionOutput, into: dq.pointer, layer: a)
+            backProject(dense.layers[l].attentionOutput, .layer(l, .attentionOutput), input: a.attended.pointer, gradient: dAttentionOutput, into: dq.pointer, layer: a)
             work.pointer.update(from: dq.pointer, count: t * aW)  // dO
             dq.reserve(t * qW)
             attentionBackward(
@@ -234,9 +243,9 @@ package final class TrainingGraph {
             }
             // dh1 = dq Wq + dk Wk + dv Wv (t, d)
             work.zero(t * d)
-            backProject(layer.query, .layer(l, .query), input: a.normed.pointer, gradient: dq.pointer, into: work.pointer, layer: a)
-            backProject(layer.key, .layer(l, .key), input: a.normed.pointer, gradient: dk.pointer, into: work.pointer, layer: a)
-            backProject(layer.value, .layer(l, .value), input: a.normed.pointer, gradient: dv.pointer, into: work.pointer, layer: a)
+            backProject(dense.layers[l].query, .layer(l, .query), input: a.normed.pointer, gradient: dq.pointer, into: work.pointer, layer: a)
+            backProject(dense.layers[l].key, .layer(l, .key), input: a.normed.pointer, gradient: dk.pointer, into: work.pointer, layer: a)
+            backProject(dense.layers[l].value, .layer(l, .value), input: a.normed.pointer, gradient: dv.pointer, into: work.pointer, layer: a)
             rmsNormBackward(a.input.pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
         }
     }
@@ -252,11 +261,11 @@ package final class TrainingGraph {
     /// For Y = X Wᵀ + s · (X Aᵀ) Bᵀ with dY given: dX += dY W + s · (dY B) A, and the pair's gradients
     /// dB += s · dYᵀ (X Aᵀ), dA += s · (dY B)ᵀ X.
     private func backProject(
-        _ matrix: WeightMatrix, _ slot: AdapterSlot, input: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
+        _ matrix: DenseMatrix, _ slot: AdapterSlot, input: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
         into dxOut: UnsafeMutablePointer<Float>, layer: LayerActivations
     ) {
         let t = tokens
-        matrix.applyTransposed(dy, tokens: t, into: dxOut, scratch: transposed.pointer)  // dY (t, out) @ W (out, in) -> (t, in)
+        matrix.applyTransposed(dy, tokens: t, into: dxOut)  // dY (t, out) @ W (out, in) -> (t, in)
         guard let p = lora.index[slot], let hidden = layer.loraHidden[p] else { return }
         let r = lora.rank, s = lora.scale, (inputs, outputs) = (lora.pairs[p].inputs, lora.pairs[p].outputs)
         loraWork.reserve(t * r)
@@ -299,9 +308,6 @@ package final class TrainingGraph {
         for buffer in [work, work2] { buffer.reserve(max(t, Self.lossChunk) * widest) }
         for buffer in [dq, dk, dv] { buffer.reserve(t * max(qW, kW, vW, ffn)) }
         for buffer in rotations { buffer.reserve(t * c.ropeDimensions) }
-        let matrices = [model.weights.output] + model.weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.gate, $0.up, $0.down] }
-        tile.reserve(ComputeThreads.count * (matrices.map(\.tileFloats).max() ?? 0))
-        transposed.reserve(matrices.map { $0.transposedScratchFloats(tokens: max(t, Self.lossChunk)) }.max() ?? 0)
         scores.reserve(max(ComputeThreads.count * max(t, c.headCount) * t, attentionScratchFloats(tokens: t, shape: shape)))
         logits.reserve(Self.lossChunk * c.vocabularySize)
     }

@@ -44,6 +44,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("checkpoint-every"), parsing: .unconditional) var checkpointEvery = 50
     @Option(help: "Continue the run whose checkpoints are in this directory.") var resume: String?
     @Option(parsing: .unconditional) var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Threads (default: every core).") var threads: Int?
 
     func validate() throws {
         guard TrainingFormat(rawValue: format) != nil else { throw ValidationError("--format must be response, instruction or text") }
@@ -55,6 +56,7 @@ struct TrainCommand: AsyncParsableCommand {
         }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if steps != nil, epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         guard learningRate > 0, learningRate.isFinite, weightDecay >= 0, clip >= 0, (alpha ?? 1).isFinite else {
             throw ValidationError("--learning-rate must be above 0; --weight-decay and --clip 0 or more")
@@ -72,6 +74,9 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let threads, ComputeThreads.set(threads) != threads {
+            printError("--threads \(threads) is more than the \(ComputeThreads.cores) cores this process may use; using \(ComputeThreads.count)")
+        }
         let transformer = try model.load()
         let format = TrainingFormat(rawValue: format) ?? .response
         let dataBytes: [UInt8]
@@ -137,6 +142,6 @@ struct TrainCommand: AsyncParsableCommand {
             printError("interrupted after step \(step): continue with the same options and --resume \(checkpointDirectory)")
             throw ExitCode(130)
         }
-        printError("wrote \(out) (rank \(rank), alpha \(settings.alpha), targets \(targets))")
+        printError("wrote \(out) (rank \(rank), alpha \(settings.alpha), targets \(targets)); peak memory \(peakResidentBytes() / 1_048_576) MiB")
     }
 }

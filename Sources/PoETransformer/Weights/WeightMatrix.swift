@@ -1,5 +1,4 @@
 import PoEKernels
-import Synchronization
 
 /// A weight matrix W of shape (outputs, inputs), read in place from the model file in its stored format
 /// (one output per row), and the one place where the model multiplies activations by weights.
@@ -58,38 +57,13 @@ package struct WeightMatrix: Sendable {
         }
     }
 
-    /// Floats of scratch `applyTransposed` needs for `tokens` rows: per thread, a tile and a partial dX.
-    package func transposedScratchFloats(tokens: Int) -> Int {
-        ComputeThreads.count * (tileFloats + tokens * inputs)
-    }
-
-    /// dX (tokens, inputs) += dY (tokens, outputs) · W: the product a backward pass needs, through the same
-    /// exactly dequantized weights. Each thread dequantizes tiles of its share of W's rows and multiplies
-    /// its columns of dY by them into a partial dX of its own; the partials are then added to dX in thread
-    /// order (so the result depends on the thread count, and on nothing else).
-    package func applyTransposed(
-        _ dy: UnsafePointer<Float>, tokens: Int, into dx: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
-    ) {
-        let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, inputs, outputs)
-        let io = BorrowedPointers(x: dy, y: dx, scratch: scratch)
-        let (tileFloats, stride) = (tileFloats, tileFloats + tokens * inputs)
-        let chunks = Atomic<Int>(0)
-        parallelChunks(outputs, minimumChunk: 128) { chunk, range in
-            let tile = io.scratch + chunk * stride, partial = tile + tileFloats
-            partial.initialize(repeating: 0, count: tokens * inputs)
-            var start = range.lowerBound
-            while start < range.upperBound {
-                let count = min(Self.tileRows, range.upperBound - start)
-                _ = poe_dequantize(type, rows.base + start * rows.rowBytes, count * inputs, tile)
-                // dY[:, start ..< start + count] (tokens, count) @ tile (count, inputs) -> partial (tokens, inputs)
-                gemm(m: tokens, n: inputs, k: count, io.x + start, lda: outputs, tile, ldb: inputs, transposeB: false, partial, ldc: inputs, beta: 1)
-                start += count
+    /// The whole matrix as float32, (outputs, inputs) row-major, exactly dequantized.
+    package func dequantized() -> [Float] {
+        [Float](unsafeUninitializedCapacity: outputs * inputs) { buffer, initialized in
+            for row in 0 ..< outputs {
+                _ = poe_dequantize(Int32(type.rawValue), rows.base + row * rows.rowBytes, inputs, buffer.baseAddress! + row * inputs)
             }
-            chunks.wrappingAdd(1, ordering: .relaxed)
-        }
-        for chunk in 0 ..< chunks.load(ordering: .relaxed) {
-            let partial = scratch + chunk * stride + tileFloats
-            for i in 0 ..< tokens * inputs { dx[i] += partial[i] }
+            initialized = outputs * inputs
         }
     }
 
