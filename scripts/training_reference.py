@@ -16,6 +16,12 @@ B (outputs, rank). Gradients are compared through per-pair norms, a few entries,
 u[k] = sin(0.11 k + 0.5).
 
 Fixtures written: Tests/PoETrainingTests/Fixtures/gradients-<model>.json
+
+    python3 scripts/training_reference.py trained
+
+instead trains a response-tuning adapter with `poe train` on SmolLM2 (40 steps on six short responses, as
+TrainCommandTests does) and compares the logits llama.cpp gives with it to those `poe logits --lora` gives:
+the adapter `poe train` writes must mean the same to llama.cpp (mean KL < 0.01).
 """
 
 import json
@@ -220,7 +226,50 @@ def make_fixture(model):
     print(f"wrote {out.relative_to(ROOT)}: loss {value:.6f}, {len(pairs)} pairs")
 
 
+def compare_trained_adapter():
+    """`poe train` on SmolLM2, then llama.cpp with the adapter against `poe logits --lora`, over the full
+    vocabulary at every position of three texts."""
+    import tempfile
+    from llama_reference import llama_with_lora
+
+    poe = str(ROOT / ".build" / "release" / "poe")
+    work = Path(tempfile.mkdtemp())
+    responses = ["Paris is the capital of France.", "Water boils at 100 degrees Celsius at sea level.",
+                 "The sky looks blue because air scatters blue light.", "Three primary colours are red, yellow and blue.",
+                 "A haiku has three lines of five, seven and five syllables.", "To stay focused, take short breaks and put your phone away."]
+    (work / "data.jsonl").write_text("".join(json.dumps({"output": r}) + "\n" for r in responses))
+    adapter = work / "adapter.gguf"
+    subprocess.run([poe, "train", "--model", "smollm2-135m-instruct", "--data", str(work / "data.jsonl"), "--format", "response",
+                    "--out", str(adapter), "--steps", "40", "--batch-tokens", "64", "--learning-rate", "2e-3", "--eval-fraction", "0",
+                    "--log", str(work / "log.jsonl")], check=True, capture_output=True)
+    losses = [json.loads(line)["loss"] for line in (work / "log.jsonl").read_text().splitlines()]
+    print(f"  poe train: mean loss of the first five steps {np.mean(losses[:5]):.4f}, of the last five {np.mean(losses[-5:]):.4f}")
+    path = subprocess.check_output([poe, "models", "path", "smollm2-135m-instruct"], text=True).strip().splitlines()[-1]
+    llm = llama_with_lora(path, adapter, 1.0)
+    kls, same, count = [], 0, 0
+    for text in ["Paris is the capital of France.", "Here are three tips for staying focused while studying:",
+                 "The quick brown fox jumps over the lazy dog."]:
+        ids = llm.tokenize(text.encode(), add_bos=True, special=False)
+        llm.reset()
+        llm.eval(ids)
+        theirs = np.array(llm.scores[: len(ids)], dtype=np.float64)
+        lines = subprocess.check_output([poe, "logits", "--model", "smollm2-135m-instruct", "--lora", str(adapter), "--ids",
+                                         ",".join(map(str, ids)), "--positions", "all", "--top", "49152", "--json"], text=True).splitlines()
+        for position, line in enumerate(lines):
+            row = json.loads(line)
+            ours = np.full(theirs.shape[1], -np.inf)
+            for token, logit in row["top"]:
+                ours[token] = logit - row["logsumexp"]
+            p = theirs[position] - (theirs[position].max() + np.log(np.exp(theirs[position] - theirs[position].max()).sum()))
+            kls.append(float((np.exp(p) * (p - ours)).sum()))
+            same += int(np.argmax(p) == np.argmax(ours))
+            count += 1
+    print(f"  the trained adapter, llama.cpp vs poe logits --lora: mean KL {np.mean(kls):.5f}, top-1 {same}/{count}")
+
+
 def main():
+    if sys.argv[1:] == ["trained"]:
+        return compare_trained_adapter()
     import jax
     jax.config.update("jax_enable_x64", True)
     check_reference_with_finite_differences()

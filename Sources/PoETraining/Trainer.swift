@@ -19,7 +19,12 @@ public final class Trainer {
     private var optimizer: AdamW
     private let graph: TrainingGraph
 
-    public init(model: Transformer, settings: TrainingSettings, examples: [TrainingExample]) throws(TrainingError) {
+    /// `recomputingActivations` is gradient checkpointing: each layer's activations are computed again in
+    /// the backward pass rather than kept, for a third more time and a fraction of the memory; the
+    /// results are the same, so a run may be resumed with or without it.
+    public init(
+        model: Transformer, settings: TrainingSettings, examples: [TrainingExample], recomputingActivations: Bool = false
+    ) throws(TrainingError) {
         self.model = model
         self.settings = settings
         var random = SeededGenerator(seed: settings.seed)
@@ -35,7 +40,7 @@ public final class Trainer {
         guard !plan.isEmpty else { throw .settings("the plan has no steps") }
         lora = TrainableLoRA(model: model, rank: settings.rank, alpha: settings.alpha, targets: settings.targets, seed: settings.seed)
         optimizer = AdamW(parameters: lora.parameterCount, weightDecay: settings.weightDecay)
-        graph = TrainingGraph(model: model, lora: lora)
+        graph = TrainingGraph(model: model, lora: lora, recomputing: recomputingActivations)
     }
 
     /// Steps of about `batchTokens` tokens each, epoch after epoch, each epoch in its own seeded order,

@@ -5,8 +5,8 @@ import PoETransformer
 
 /// What one layer's forward pass keeps for its backward pass, (tokens, width) each.
 final class LayerActivations {
-    /// The layer's input, and its normalized copy (the attention's input).
-    let input = Floats(), normed = Floats()
+    /// The layer's normalized input (the attention's input; the input itself is kept in `layerInputs`).
+    let normed = Floats()
     /// Queries and keys as the projections give them (before Gemma's per-head norms), and as attention
     /// reads them (normalized and rotated); values.
     let rawQueries = Floats(), rawKeys = Floats(), queries = Floats(), keys = Floats(), values = Floats()
@@ -27,12 +27,22 @@ final class LayerActivations {
 /// other step runs the engine's own kernels (RMSNorm, RoPE, attention, activations), so the forward pass
 /// is inference's arithmetic. Tokens of one sequence only: a batch is several sequences, their gradients
 /// added up.
+///
+/// With `recomputing` (gradient checkpointing), the forward pass keeps only each layer's input, and the
+/// backward pass runs each layer forward again from it, into one shared set of activations, before going
+/// back through it: a third more arithmetic, and activations of one layer instead of all of them (Gemma 3
+/// 270M keeps 47 KB a token a layer, 2.5 KB of it the input). The recomputed activations are the same
+/// bits, so the gradients are too.
 package final class TrainingGraph {
     let model: Transformer
     let lora: TrainableLoRA
     private let config: TransformerConfig
     private let dense: DenseWeights
+    /// Each layer's activations, or, recomputing, one set they share.
     private let layers: [LayerActivations]
+    /// Each layer's input (tokens, d).
+    private let layerInputs: [Floats]
+    private let recomputing: Bool
     /// The last layer's output, before the output norm, and after it.
     private let finalInput = Floats(), finalNormed = Floats()
     /// RoPE tables, per variant: (tokens, ropeDimensions).
@@ -42,12 +52,14 @@ package final class TrainingGraph {
     private let scores = Floats(), loraWork = Floats(), logits = Floats()
     private var tokens = 0
 
-    package init(model: Transformer, lora: TrainableLoRA) {
+    package init(model: Transformer, lora: TrainableLoRA, recomputing: Bool = false) {
         self.model = model
         self.lora = lora
+        self.recomputing = recomputing
         config = model.config
         dense = DenseWeights(model.weights)
-        layers = (0 ..< model.config.layerCount).map { _ in LayerActivations() }
+        layers = (0 ..< (recomputing ? 1 : model.config.layerCount)).map { _ in LayerActivations() }
+        layerInputs = (0 ..< model.config.layerCount).map { _ in Floats() }
         rotations = model.rotaryEmbeddings.map { _ in Floats() }
     }
 
@@ -65,51 +77,58 @@ package final class TrainingGraph {
     package func forward(_ input: [TokenID], targets: [TokenID?], lossScale: Float) -> Double {
         let c = config, w = model.weights, t = input.count
         tokens = t
-        let d = c.embeddingLength, qW = c.headCount * c.headDimension, kW = c.kvHeadCount * c.headDimension
-        let vW = c.kvHeadCount * c.valueDimension, aW = c.headCount * c.valueDimension, ffn = c.feedForwardLength
+        let d = c.embeddingLength
         reserve(tokens: t)
         // Token embeddings (t, d), times √d for Gemma.
         for (row, id) in input.enumerated() { w.tokenEmbedding.copyRow(Int(id), scale: c.embeddingScale, into: x.pointer + row * d) }
         for (variant, rope) in model.rotaryEmbeddings.enumerated() {
             for position in 0 ..< t { rope.angles(position: position, into: rotations[variant].pointer + position * c.ropeDimensions) }
         }
-        for (l, layer) in w.layers.enumerated() {
-            let a = layers[l]
-            a.input.pointer.update(from: x.pointer, count: t * d)
-            rmsNorm(x.pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, into: a.normed.pointer)
-            project(dense.layers[l].query, .layer(l, .query), a.normed, into: a.rawQueries, layer: a)  // Wq (qW, d) @ h (t, d) -> (t, qW)
-            project(dense.layers[l].key, .layer(l, .key), a.normed, into: a.rawKeys, layer: a)  // Wk (kW, d) -> (t, kW)
-            project(dense.layers[l].value, .layer(l, .value), a.normed, into: a.values, layer: a)  // Wv (vW, d) -> (t, vW)
-            if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
-                rmsNorm(a.rawQueries.pointer, weight: queryNorm, epsilon: c.rmsEpsilon, rows: t * c.headCount, into: a.queries.pointer)
-                rmsNorm(a.rawKeys.pointer, weight: keyNorm, epsilon: c.rmsEpsilon, rows: t * c.kvHeadCount, into: a.keys.pointer)
-            } else {
-                a.queries.pointer.update(from: a.rawQueries.pointer, count: t * qW)
-                a.keys.pointer.update(from: a.rawKeys.pointer, count: t * kW)
-            }
-            let rope = model.rotaryEmbeddings[model.layerRotation[l]], table = rotations[model.layerRotation[l]].pointer
-            for row in 0 ..< t {
-                rope.rotate(a.queries.pointer + row * qW, heads: c.headCount, headLength: c.headDimension, table: table + row * c.ropeDimensions)
-                rope.rotate(a.keys.pointer + row * kW, heads: c.kvHeadCount, headLength: c.headDimension, table: table + row * c.ropeDimensions)
-            }
-            attention(
-                queries: a.queries.pointer, keys: a.keys.pointer, values: a.values.pointer, shape: shape, first: 0, tokens: t,
-                window: c.layers[l].window, scores: scores.pointer, into: a.attended.pointer)
-            project(dense.layers[l].attentionOutput, .layer(l, .attentionOutput), a.attended, into: a.attentionOutput, layer: a)  // Wo (d, aW) -> (t, d)
-            addResidual(a.attentionOutput, norm: layer.postAttentionNorm, rows: t)
-            a.residual.pointer.update(from: x.pointer, count: t * d)
-            rmsNorm(x.pointer, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: t, into: a.feedForwardInput.pointer)
-            project(dense.layers[l].gate, .layer(l, .gate), a.feedForwardInput, into: a.gate, layer: a)  // Wgate (ffn, d) -> (t, ffn)
-            project(dense.layers[l].up, .layer(l, .up), a.feedForwardInput, into: a.up, layer: a)  // Wup (ffn, d) -> (t, ffn)
-            work.pointer.update(from: a.gate.pointer, count: t * ffn)
-            gatedActivation(c.activation, gate: work.pointer, up: a.up.pointer, count: t * ffn)
-            project(dense.layers[l].down, .layer(l, .down), work, into: a.feedForwardOutput, layer: a)  // Wdown (d, ffn) -> (t, d)
-            addResidual(a.feedForwardOutput, norm: layer.postFeedForwardNorm, rows: t)
-            _ = (vW, aW)
+        for l in w.layers.indices {
+            layerInputs[l].pointer.update(from: x.pointer, count: t * d)
+            forwardLayer(l, keeping: activations(l))
         }
         finalInput.pointer.update(from: x.pointer, count: t * d)
         rmsNorm(x.pointer, weight: w.outputNorm, epsilon: c.rmsEpsilon, rows: t, into: finalNormed.pointer)
         return crossEntropy(targets: targets, lossScale: lossScale)
+    }
+
+    private func activations(_ layer: Int) -> LayerActivations { layers[recomputing ? 0 : layer] }
+
+    /// x = layer l (x), keeping what its backward pass needs in `a`.
+    private func forwardLayer(_ l: Int, keeping a: LayerActivations) {
+        let c = config, t = tokens, layer = model.weights.layers[l]
+        let d = c.embeddingLength, qW = c.headCount * c.headDimension, kW = c.kvHeadCount * c.headDimension
+        let ffn = c.feedForwardLength
+        rmsNorm(x.pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, into: a.normed.pointer)
+        project(dense.layers[l].query, .layer(l, .query), a.normed, into: a.rawQueries, layer: a)  // Wq (qW, d) @ h (t, d) -> (t, qW)
+        project(dense.layers[l].key, .layer(l, .key), a.normed, into: a.rawKeys, layer: a)  // Wk (kW, d) -> (t, kW)
+        project(dense.layers[l].value, .layer(l, .value), a.normed, into: a.values, layer: a)  // Wv (vW, d) -> (t, vW)
+        if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+            rmsNorm(a.rawQueries.pointer, weight: queryNorm, epsilon: c.rmsEpsilon, rows: t * c.headCount, into: a.queries.pointer)
+            rmsNorm(a.rawKeys.pointer, weight: keyNorm, epsilon: c.rmsEpsilon, rows: t * c.kvHeadCount, into: a.keys.pointer)
+        } else {
+            a.queries.pointer.update(from: a.rawQueries.pointer, count: t * qW)
+            a.keys.pointer.update(from: a.rawKeys.pointer, count: t * kW)
+        }
+        let rope = model.rotaryEmbeddings[model.layerRotation[l]], table = rotations[model.layerRotation[l]].pointer
+        for row in 0 ..< t {
+            rope.rotate(a.queries.pointer + row * qW, heads: c.headCount, headLength: c.headDimension, table: table + row * c.ropeDimensions)
+            rope.rotate(a.keys.pointer + row * kW, heads: c.kvHeadCount, headLength: c.headDimension, table: table + row * c.ropeDimensions)
+        }
+        attention(
+            queries: a.queries.pointer, keys: a.keys.pointer, values: a.values.pointer, shape: shape, first: 0, tokens: t,
+            window: c.layers[l].window, scores: scores.pointer, into: a.attended.pointer)
+        project(dense.layers[l].attentionOutput, .layer(l, .attentionOutput), a.attended, into: a.attentionOutput, layer: a)  // Wo (d, aW) -> (t, d)
+        addResidual(a.attentionOutput, norm: layer.postAttentionNorm, rows: t)
+        a.residual.pointer.update(from: x.pointer, count: t * d)
+        rmsNorm(x.pointer, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: t, into: a.feedForwardInput.pointer)
+        project(dense.layers[l].gate, .layer(l, .gate), a.feedForwardInput, into: a.gate, layer: a)  // Wgate (ffn, d) -> (t, ffn)
+        project(dense.layers[l].up, .layer(l, .up), a.feedForwardInput, into: a.up, layer: a)  // Wup (ffn, d) -> (t, ffn)
+        work.pointer.update(from: a.gate.pointer, count: t * ffn)
+        gatedActivation(c.activation, gate: work.pointer, up: a.up.pointer, count: t * ffn)
+        project(dense.layers[l].down, .layer(l, .down), work, into: a.feedForwardOutput, layer: a)  // Wdown (d, ffn) -> (t, d)
+        addResidual(a.feedForwardOutput, norm: layer.postFeedForwardNorm, rows: t)
     }
 
     /// x += (post-norm of) the sublayer's output.
@@ -201,7 +220,12 @@ package final class TrainingGraph {
         work.pointer.update(from: dx.pointer, count: t * d)
         rmsNormBackward(finalInput.pointer, weight: w.outputNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: false)
         for (l, layer) in w.layers.enumerated().reversed() {
-            let a = layers[l]
+            let a = activations(l)
+            if recomputing {
+                // Layer l's forward pass again, from its input (x is free: the backward pass reads dx only).
+                x.pointer.update(from: layerInputs[l].pointer, count: t * d)
+                forwardLayer(l, keeping: a)
+            }
             // Feed-forward block. dx is d loss / d (layer output) = d (residual) + d (feed-forward branch).
             let dBranch = sublayerGradient(a.feedForwardOutput, norm: layer.postFeedForwardNorm, rows: t)  // d (down's output)
             work.pointer.update(from: a.gate.pointer, count: t * ffn)
@@ -246,7 +270,7 @@ package final class TrainingGraph {
             backProject(dense.layers[l].query, .layer(l, .query), input: a.normed.pointer, gradient: dq.pointer, into: work.pointer, layer: a)
             backProject(dense.layers[l].key, .layer(l, .key), input: a.normed.pointer, gradient: dk.pointer, into: work.pointer, layer: a)
             backProject(dense.layers[l].value, .layer(l, .value), input: a.normed.pointer, gradient: dv.pointer, into: work.pointer, layer: a)
-            rmsNormBackward(a.input.pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
+            rmsNormBackward(layerInputs[l].pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
         }
     }
 
@@ -295,8 +319,9 @@ package final class TrainingGraph {
         let c = config
         let d = c.embeddingLength, qW = c.headCount * c.headDimension, kW = c.kvHeadCount * c.headDimension
         let vW = c.kvHeadCount * c.valueDimension, aW = c.headCount * c.valueDimension, ffn = c.feedForwardLength
+        for input in layerInputs { input.reserve(t * d) }
         for a in layers {
-            for buffer in [a.input, a.normed, a.attentionOutput, a.residual, a.feedForwardInput, a.feedForwardOutput] { buffer.reserve(t * d) }
+            for buffer in [a.normed, a.attentionOutput, a.residual, a.feedForwardInput, a.feedForwardOutput] { buffer.reserve(t * d) }
             for buffer in [a.rawQueries, a.queries] { buffer.reserve(t * qW) }
             for buffer in [a.rawKeys, a.keys] { buffer.reserve(t * kW) }
             a.values.reserve(t * vW)

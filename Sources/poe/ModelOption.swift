@@ -2,6 +2,17 @@ import ArgumentParser
 import Foundation
 import PoETransformer
 
+/// `--model NAME|PATH`, for commands that read a model file without running it.
+struct ModelFileOption: ParsableArguments {
+    @Option(name: .long, help: "A GGUF file, or a known model name (see `poe models list`).")
+    var model: String = ModelCatalog.defaultName
+
+    /// The model's file, fetched first if it is a known name not yet on disk.
+    func resolve() throws -> URL {
+        try ModelStore().resolve(model) { printError($0) }
+    }
+}
+
 /// `--model NAME|PATH` and `--lora FILE[:SCALE]`, shared by every command that runs a model.
 struct ModelOption: ParsableArguments {
     @Option(name: .long, help: "A GGUF file, or a known model name (see `poe models list`).")
@@ -12,11 +23,6 @@ struct ModelOption: ParsableArguments {
 
     func validate() throws {
         for spec in adapters { _ = try AdapterSpec(spec) }
-    }
-
-    /// The model's file, fetched first if it is a known name not yet on disk.
-    func resolve() throws -> URL {
-        try ModelStore().resolve(model) { printError($0) }
     }
 
     /// The model, with its adapters when --lora gives some.

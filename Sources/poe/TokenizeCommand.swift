@@ -14,7 +14,7 @@ struct TokenizeCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var model: ModelOption
+    @OptionGroup var model: ModelFileOption
     @Flag(help: "Recognise special tokens written in the text.") var special = false
     @Flag(name: .customLong("no-bos"), help: "Do not add BOS (or EOS) even where the model asks for it.") var noBOS = false
     @Flag(help: "Print a JSON array of ids and nothing else.") var json = false

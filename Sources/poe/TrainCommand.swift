@@ -45,6 +45,10 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Continue the run whose checkpoints are in this directory.") var resume: String?
     @Option(parsing: .unconditional) var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Threads (default: every core).") var threads: Int?
+    @Flag(
+        name: .customLong("gradient-checkpointing"),
+        help: "Recompute each layer's activations in the backward pass instead of keeping them: less memory, a third more time.")
+    var gradientCheckpointing = false
 
     func validate() throws {
         guard TrainingFormat(rawValue: format) != nil else { throw ValidationError("--format must be response, instruction or text") }
@@ -103,7 +107,7 @@ struct TrainCommand: AsyncParsableCommand {
         let (out, checkpointEvery, evalEvery, resuming, maxLength) = (out, checkpointEvery, evalEvery, resume != nil, maxLength)
         // The trainer lives on this task alone; it says whether it finished, and after which step.
         let work = Task.detached { () throws -> (finished: Bool, step: Int) in
-            let trainer = try Trainer(model: transformer, settings: settings, examples: examples)
+            let trainer = try Trainer(model: transformer, settings: settings, examples: examples, recomputingActivations: gradientCheckpointing)
             if resuming { try trainer.restoreCheckpoint(from: checkpointDirectory) }
             printError("training \(trainer.lora.parameterCount) parameters on \(trainer.trainingExamples.count) examples (\(trainer.evaluationExamples.count) held out"
                 + (skipped > 0 ? ", \(skipped) skipped: nothing to learn within \(maxLength) tokens" : "") + "), \(trainer.totalSteps) steps"
