@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PoETransformer", targets: ["PoETransformer"]),
         .library(name: "PoEBench", targets: ["PoEBench"]),
         .library(name: "PoETraining", targets: ["PoETraining"]),
+        .library(name: "PoEServer", targets: ["PoEServer"]),
         // The C kernels, for benchmarks that time them directly.
         .library(name: "PoEKernels", targets: ["PoEKernels"]),
         .executable(name: "poe", targets: ["poe"]),
@@ -17,6 +18,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // The server: Hummingbird without its optional traits (configuration files, full Foundation).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // OpenBLAS from Debian's libopenblas-dev (`cblas.h`, `libopenblas.so`).
@@ -37,16 +43,27 @@ let package = Package(
         ),
         // LoRA fine-tuning: the backward pass, the adapter's parameters, the optimizer, data, checkpoints.
         .target(name: "PoETraining", dependencies: ["PoE", "PoETransformer", "PoEKernels", "CBLAS"]),
+        // `poe serve`: the OpenAI API over continuous batching, on Hummingbird.
+        .target(
+            name: "PoEServer",
+            dependencies: [
+                "PoE", "PoERules", "PoETransformer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "poe",
             dependencies: [
-                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEKernels", "PoETraining",
+                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEKernels", "PoETraining", "PoEServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // A tiny deterministic model the tests share.
         .target(name: "PoETestSupport", dependencies: ["PoE"], path: "Tests/PoETestSupport"),
-        .testTarget(name: "PoETests", dependencies: ["PoE", "PoETestSupport"]),
+        .testTarget(name: "PoETests", dependencies: ["PoE", "PoETestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PoEBenchTests", dependencies: ["PoE", "PoERules", "PoEBench", "PoETestSupport"]),
         .testTarget(
             name: "PoERulesTests",
@@ -60,6 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "PoETrainingTests", dependencies: ["PoE", "PoETransformer", "PoETraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "poeTests", dependencies: ["poe", "PoE", "PoETransformer"]),
+        .testTarget(name: "PoEServerTests", dependencies: ["PoEServer", "PoE", "PoERules", "PoETransformer"]),
     ],
     swiftLanguageModes: [.v6]
 )

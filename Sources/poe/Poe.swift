@@ -30,6 +30,6 @@ struct Poe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "poe",
         abstract: "Product-of-experts decoding with language models.",
-        subcommands: [GenerateCommand.self, BenchCommand.self, DistillCommand.self, TrainCommand.self, SpeedCommand.self, ModelsCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self]
+        subcommands: [GenerateCommand.self, ServeCommand.self, BenchCommand.self, DistillCommand.self, TrainCommand.self, SpeedCommand.self, ModelsCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self]
     )
 }

@@ -8,9 +8,12 @@ public final class TableModel: LanguageModel {
     public let contextLength: Int
     /// `table[previous][next]`; row `count` is used before any token.
     let table: [[Float]]
+    /// The sessions' chunk size (prompts taken in a chunk at a time give the same logits).
+    public let chunkSize: Int
 
     /// Tokens: 0 `<bos>`, 1 `<eos>`, then every printable ASCII character and a newline.
-    public init(contextLength: Int = 512, seed: UInt64 = 7) {
+    public init(contextLength: Int = 512, seed: UInt64 = 7, chunkSize: Int = .max) {
+        self.chunkSize = chunkSize
         let characters = ["\n"] + (32 ... 126).map { String(UnicodeScalar(UInt8($0))) }
         let pieces = ["<bos>", "<eos>"] + characters
         vocabulary = Vocabulary(
@@ -38,6 +41,9 @@ public final class TableSession: LanguageModelSession {
     let model: TableModel
     public let capacity: Int
     public private(set) var tokens: [TokenID] = []
+    public var chunkSize: Int { model.chunkSize }
+    /// Tokens appended per call, in order.
+    public private(set) var appends: [Int] = []
 
     init(model: TableModel, capacity: Int) {
         self.model = model
@@ -55,6 +61,7 @@ public final class TableSession: LanguageModelSession {
         case .all: new
         }
         tokens += new
+        appends.append(new.count)
         return LogitMatrix(rows: rows.count, columns: model.vocabulary.count, values: rows.flatMap { model.logits(after: $0) })
     }
 

@@ -8,16 +8,23 @@ public struct GenerationParameters: Sendable {
     public var stopStrings: [String]
     /// Record a `TraceRecord` for every token.
     public var trace: Bool
+    /// With `trace`, each record lists this many of the product's most likely tokens (`alternatives`).
+    public var topAlternatives: Int
+    /// Never end at an end-of-generation token: they are excluded from the product (their scores set to
+    /// -infinity), as llama.cpp's `ignore_eos` does, so the response runs to `maxTokens` or a stop string.
+    public var ignoreEndOfGeneration: Bool
 
     public init(
         template: PromptTemplate = .tulu, maxTokens: Int = 256, sampling: SamplingParameters = .greedy,
-        stopStrings: [String] = [], trace: Bool = false
+        stopStrings: [String] = [], trace: Bool = false, topAlternatives: Int = 0, ignoreEndOfGeneration: Bool = false
     ) {
         self.template = template
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopStrings = stopStrings
         self.trace = trace
+        self.topAlternatives = topAlternatives
+        self.ignoreEndOfGeneration = ignoreEndOfGeneration
     }
 }
 

@@ -15,6 +15,7 @@ public struct Generator<Model: LanguageModel>: Sendable {
     /// Generates a response to `instruction`, reporting events as they happen.
     public func generate(_ instruction: String, onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
         let run = try ResponseRun(model: model, instruction: instruction, product: product, parameters: parameters)
+        try run.prefill()
         while let token = try run.next(onEvent: onEvent) {
             if Task.isCancelled { throw CancellationError() }
             run.receive(try run.session.append([token], logits: .last))
@@ -35,39 +36,18 @@ public struct Generator<Model: LanguageModel>: Sendable {
         _ instructions: [String], batchSize: Int, onResult: (Int, Result<GenerationResult, any Error>) throws -> Void
     ) throws {
         var pending = instructions.enumerated().makeIterator()
-        var active: [(index: Int, run: ResponseRun<Model>)] = []
+        let batch = ContinuousBatch(model: model, prefillBudget: .max)
         while true {
-            while active.count < max(1, batchSize), let (index, instruction) = pending.next() {
+            while batch.count < max(1, batchSize), let (index, instruction) = pending.next() {
                 do {
-                    active.append((index, try ResponseRun(model: model, instruction: instruction, product: product, parameters: parameters)))
+                    batch.add(id: index, run: try ResponseRun(model: model, instruction: instruction, product: product, parameters: parameters))
                 } catch {
                     try onResult(index, .failure(error))
                 }
             }
-            if active.isEmpty { return }
-            var stepping: [(index: Int, run: ResponseRun<Model>)] = []
-            var tokens: [TokenID] = []
-            for entry in active {
-                let token: TokenID?
-                do {
-                    token = try entry.run.next(onEvent: { _ in })
-                } catch {
-                    try onResult(entry.index, .failure(error))
-                    continue
-                }
-                if let token {
-                    stepping.append(entry)
-                    tokens.append(token)
-                } else {
-                    try onResult(entry.index, .success(entry.run.finish(onEvent: { _ in })))
-                }
-            }
+            if batch.isEmpty { return }
             if Task.isCancelled { throw CancellationError() }
-            if !stepping.isEmpty {
-                let logits = try model.decode(stepping.map(\.run.session), tokens: tokens)
-                for (row, entry) in stepping.enumerated() { entry.run.receive(logits, row: row) }
-            }
-            active = stepping
+            try batch.step(onEvent: { _, _ in }, onEnd: onResult)
         }
     }
 

@@ -3,9 +3,10 @@ import Foundation
 /// One response being generated: everything a generation does between two forward passes, so that a
 /// lone sequence and a batch stepped together run the same code, and give the same tokens.
 ///
-/// Made with the prompt already run through the model; then `next` chooses a token from `logits` and
-/// says whether the response goes on, the caller runs that token through the model and hands back the
-/// new logits with `receive`, and `finish` gives the result.
+/// Made with a new session; `prefill` runs the prompt through it, whole or a chunk at a time (so that a
+/// batch can take in a newcomer's prompt between its steps). Then `next` chooses a token from `logits`
+/// and says whether the response goes on, the caller runs that token through the model and hands back
+/// the new logits with `receive`, and `finish` gives the result.
 final class ResponseRun<Model: LanguageModel> {
     let session: Model.Session
     /// The base model's logits for the next choice: row `logitRow` of `logits` (a batch's matrix is
@@ -29,23 +30,30 @@ final class ResponseRun<Model: LanguageModel> {
     private var trace: [TraceRecord] = []
     private var stopReason = StopReason.length
     private var stopToken: TokenID?
-    private let promptSeconds: Double
-    private let generationStart: ContinuousClock.Instant
 
-    /// Builds the prompt for `instruction` and runs it through a new session.
-    init(model: Model, instruction: String, product: ProductOfExperts, parameters: GenerationParameters) throws {
+    /// Prompt tokens run through the session so far.
+    private var prefilled = 0
+    private var promptSeconds = 0.0
+    private var generationStart = ContinuousClock.now
+
+    /// Frames `instruction` with the parameters' template and makes a session for it.
+    convenience init(model: Model, instruction: String, product: ProductOfExperts, parameters: GenerationParameters) throws {
+        let prompt = try parameters.template.prompt(for: instruction, tokenizer: model.tokenizer)
+        try self.init(model: model, prompt: prompt, product: product, parameters: parameters)
+    }
+
+    /// A new session for `prompt`, which must leave room for at least one response token.
+    init(model: Model, prompt: Prompt, product: ProductOfExperts, parameters: GenerationParameters) throws {
         tokenizer = model.tokenizer
-        prompt = try parameters.template.prompt(for: instruction, tokenizer: tokenizer)
+        self.prompt = prompt
         session = try model.makeSession()
+        guard !prompt.tokens.isEmpty else { throw LanguageModelError.emptyInput }
         guard prompt.tokens.count < session.capacity else {
             throw LanguageModelError.contextFull(needed: prompt.tokens.count + 1, capacity: session.capacity)
         }
-        let promptStart = ContinuousClock.now
-        logits = try session.append(prompt.tokens, logits: .last)
-        promptSeconds = (ContinuousClock.now - promptStart).seconds
-        generationStart = ContinuousClock.now
-
-        self.product = [Float](repeating: 0, count: logits.columns)
+        try model.vocabulary.validate(prompt.tokens)
+        logits = .empty(columns: model.vocabulary.count)
+        self.product = [Float](repeating: 0, count: model.vocabulary.count)
         self.parameters = parameters
         state = try product.start(prompt)
         endOfGeneration = model.vocabulary.endOfGeneration
@@ -53,6 +61,30 @@ final class ResponseRun<Model: LanguageModel> {
         decoder = StreamingDecoder(tokenizer: tokenizer)
         stops = StopStringMatcher(parameters.stopStrings)
         tokens = prompt.tokens
+    }
+
+    /// Whether the whole prompt has been run, so that `next` can choose.
+    var isPrefilled: Bool { prefilled == prompt.tokens.count }
+
+    /// Runs the next `chunks` of the prompt's chunks (the session's own, `chunkSize` tokens each counted
+    /// from the prompt's start, so a prompt taken in piece by piece is computed exactly as one taken whole)
+    /// and returns how many tokens it ran.
+    @discardableResult
+    func prefill(chunks: Int = .max) throws -> Int {
+        let start = ContinuousClock.now
+        let available = prompt.tokens.count - prefilled, size = max(1, session.chunkSize)
+        let pieces = available / size + (available % size == 0 ? 0 : 1)
+        let end = chunks >= pieces ? prompt.tokens.count : prefilled + chunks * size
+        let piece = Array(prompt.tokens[prefilled ..< end])
+        let isLast = end == prompt.tokens.count
+        let result = try session.append(piece, logits: isLast ? .last : .none)
+        prefilled = end
+        promptSeconds += (ContinuousClock.now - start).seconds
+        if isLast {
+            logits = result
+            generationStart = ContinuousClock.now
+        }
+        return piece.count
     }
 
     /// Chooses the next token (base logits → experts → sampler) and reports it. Returns the token to run
@@ -121,18 +153,27 @@ final class ResponseRun<Model: LanguageModel> {
             let base = UnsafeBufferPointer(rebasing: all[first ..< first + columns])
             return try product.withUnsafeMutableBufferPointer { row -> (TokenID, TraceRecord?) in
                 let scores = try state.combine(ExpertStep(tokens: tokens, prompt: prompt, baseLogits: base), into: row)
+                if parameters.ignoreEndOfGeneration {
+                    for id in endOfGeneration where Int(id) < row.count { row[Int(id)] = -.infinity }
+                }
                 let token = sampler.sample(UnsafeBufferPointer(row))
                 guard tracing else { return (token, nil) }
                 let baseTop = argmax(base)
                 let piece = { (id: TokenID) in String(decoding: tokenizer.pieceBytes(id, renderSpecial: true), as: UTF8.self) }
+                let (baseNorm, productNorm) = (logSumExp(base), logSumExp(UnsafeBufferPointer(row)))
                 return (token, TraceRecord(
                     step: step, token: token, piece: piece(token),
-                    baseLogProbability: base[Int(token)] - logSumExp(base),
+                    baseLogProbability: base[Int(token)] - baseNorm,
                     contributions: zip(state.names, zip(state.experts, scores)).map { name, pair in
                         TraceRecord.Contribution(expert: name, score: pair.0.weight * pair.1.score(of: token))
                     },
-                    finalProbability: exp(row[Int(token)] - logSumExp(UnsafeBufferPointer(row))),
-                    baseTopToken: baseTop, baseTopPiece: piece(baseTop), changedByExperts: token != baseTop))
+                    finalProbability: exp(row[Int(token)] - productNorm), finalLogProbability: row[Int(token)] - productNorm,
+                    baseTopToken: baseTop, baseTopPiece: piece(baseTop), changedByExperts: token != baseTop,
+                    alternatives: top(parameters.topAlternatives, of: UnsafeBufferPointer(row)).map { id, _ in
+                        TraceRecord.Alternative(
+                            token: id, piece: piece(id), logProbability: row[Int(id)] - productNorm,
+                            baseLogProbability: base[Int(id)] - baseNorm)
+                    }))
             }
         }
     }

@@ -77,3 +77,4 @@ struct FiniteCheck {
     /// The first NaN or `+infinity`.
     var firstBad: Int? { values.firstIndex { $0.isNaN || $0 == .infinity } }
 }
+

@@ -32,6 +32,11 @@ extension LanguageModel {
     }
 }
 
+extension LanguageModelSession {
+    /// No chunks: every append runs whole.
+    public var chunkSize: Int { .max }
+}
+
 /// Which positions' logits `LanguageModelSession.append` returns.
 public enum LogitRequest: Sendable, Equatable {
     /// None: prefill only.
@@ -52,6 +57,9 @@ public protocol LanguageModelSession: AnyObject {
     /// Runs the model over `tokens` (all at once, as a batched prefill) and returns raw logits.
     func append(_ tokens: [TokenID], logits: LogitRequest) throws -> LogitMatrix
 
+    /// Tokens per forward pass: a longer `append` runs in chunks of this many, counted from its first
+    /// token. Appending a chunk at a time gives the same logits as appending all at once.
+    var chunkSize: Int { get }
     /// Forgets every token from position `count` on.
     func truncate(to count: Int) throws
 

@@ -1,41 +1,172 @@
-/// How an instruction is framed for the model: markup before it and after it, up to where the response
-/// starts. Markup may hold special tokens; the instruction is always tokenized as plain text.
+/// How a conversation is framed for a model: markup around each message by its role, and the markup
+/// that opens the response. Markup may hold special tokens; message contents are always tokenized as
+/// plain text, so no message can forge one.
+///
+/// The chat families are those llama.cpp's `llama_chat_apply_template` renders, with the same text
+/// (`ChatTemplateTests` holds its renderings), and Tulu's, which Hewitt et al. used for base models.
 public struct PromptTemplate: Sendable, Equatable {
-    public let name: String
-    public let prefix: String
-    public let suffix: String
+    /// The markup before and after a message of one role.
+    public struct Turn: Sendable, Equatable {
+        public var prefix: String
+        public var suffix: String
 
-    public init(name: String, prefix: String, suffix: String) {
-        self.name = name
-        self.prefix = prefix
-        self.suffix = suffix
+        public init(_ prefix: String, _ suffix: String) {
+            self.prefix = prefix
+            self.suffix = suffix
+        }
     }
 
-    /// The format Hewitt et al. used for base models (Tulu's): `<|user|>\n{instruction}\n<|assistant|>\n`.
-    public static let tulu = PromptTemplate(name: "tulu", prefix: "<|user|>\n", suffix: "\n<|assistant|>\n")
-    /// ChatML, as SmolLM2 and Qwen use it (no system turn).
-    public static let chatml = PromptTemplate(
-        name: "chatml", prefix: "<|im_start|>user\n", suffix: "<|im_end|>\n<|im_start|>assistant\n")
-    /// Gemma's turns.
-    public static let gemma = PromptTemplate(
-        name: "gemma", prefix: "<start_of_turn>user\n", suffix: "<end_of_turn>\n<start_of_turn>model\n")
-    /// The instruction alone: a plain completion.
-    public static let raw = PromptTemplate(name: "raw", prefix: "", suffix: "")
+    public let name: String
+    public let user: Turn
+    public let assistant: Turn
+    /// The system turn; nil where the family has none, and system messages join the next user message,
+    /// followed by `systemSeparator` (Gemma).
+    public let system: Turn?
+    public let systemSeparator: String
+    /// What opens the response.
+    public let generationPrompt: String
+    /// Whether contents lose their leading and trailing white space (ASCII's, as llama.cpp's `trim`).
+    public let trimsContents: Bool
 
-    public static let all: [PromptTemplate] = [tulu, chatml, gemma, raw]
+    public init(
+        name: String, user: Turn, assistant: Turn, system: Turn?, systemSeparator: String = "\n\n", generationPrompt: String,
+        trimsContents: Bool = false
+    ) {
+        self.name = name
+        self.user = user
+        self.assistant = assistant
+        self.system = system
+        self.systemSeparator = systemSeparator
+        self.generationPrompt = generationPrompt
+        self.trimsContents = trimsContents
+    }
+
+    /// A template for single instructions: `prefix`, the instruction, `suffix`.
+    public init(name: String, prefix: String, suffix: String) {
+        self.init(name: name, user: Turn(prefix, ""), assistant: Turn("", ""), system: nil, generationPrompt: suffix)
+    }
+
+    /// The markup before an instruction, and after it up to the response.
+    public var prefix: String { user.prefix }
+    public var suffix: String { user.suffix + generationPrompt }
+
+    /// The format Hewitt et al. used for base models (Tulu's): `<|user|>\n{instruction}\n<|assistant|>\n`.
+    /// In a conversation, a past response ends with `<|endoftext|>` (Tulu's and OLMo 2's EOS) and a newline.
+    public static let tulu = PromptTemplate(
+        name: "tulu", user: Turn("<|user|>\n", "\n"), assistant: Turn("<|assistant|>\n", "<|endoftext|>\n"),
+        system: Turn("<|system|>\n", "\n"), generationPrompt: "<|assistant|>\n")
+    /// ChatML, as SmolLM2 and Qwen use it (no default system turn).
+    public static let chatml = PromptTemplate(
+        name: "chatml", user: Turn("<|im_start|>user\n", "<|im_end|>\n"), assistant: Turn("<|im_start|>assistant\n", "<|im_end|>\n"),
+        system: Turn("<|im_start|>system\n", "<|im_end|>\n"), generationPrompt: "<|im_start|>assistant\n")
+    /// Gemma's turns (Gemma, Gemma 2, Gemma 3): the model's turn is `model`; system text opens the next
+    /// user turn.
+    public static let gemma = PromptTemplate(
+        name: "gemma", user: Turn("<start_of_turn>user\n", "<end_of_turn>\n"), assistant: Turn("<start_of_turn>model\n", "<end_of_turn>\n"),
+        system: nil, generationPrompt: "<start_of_turn>model\n", trimsContents: true)
+    /// Llama 3's headers.
+    public static let llama3 = PromptTemplate(
+        name: "llama3", user: Turn("<|start_header_id|>user<|end_header_id|>\n\n", "<|eot_id|>"),
+        assistant: Turn("<|start_header_id|>assistant<|end_header_id|>\n\n", "<|eot_id|>"),
+        system: Turn("<|start_header_id|>system<|end_header_id|>\n\n", "<|eot_id|>"),
+        generationPrompt: "<|start_header_id|>assistant<|end_header_id|>\n\n", trimsContents: true)
+    /// Phi-3's turns.
+    public static let phi3 = PromptTemplate(
+        name: "phi3", user: Turn("<|user|>\n", "<|end|>\n"), assistant: Turn("<|assistant|>\n", "<|end|>\n"),
+        system: Turn("<|system|>\n", "<|end|>\n"), generationPrompt: "<|assistant|>\n")
+    /// The text alone: a plain completion (a conversation's contents one after another, as they are).
+    public static let raw = PromptTemplate(name: "raw", user: Turn("", ""), assistant: Turn("", ""), system: Turn("", ""), generationPrompt: "")
+
+    public static let all: [PromptTemplate] = [tulu, chatml, gemma, llama3, phi3, raw]
 
     public static func named(_ name: String) -> PromptTemplate? { all.first { $0.name == name } }
 
-    /// The instruction framed and tokenized (with BOS where the model asks for it).
+    /// The family of a model's Jinja chat template (GGUF `tokenizer.chat_template`), recognised as
+    /// llama.cpp's `llm_chat_detect_template` does, in its order; nil for a family swift-poe does not
+    /// render (Mistral's and Llama 2's `[INST]`, Phi-4, DeepSeek, ...).
+    public static func recognizing(chatTemplate text: String) -> PromptTemplate? {
+        if let named = named(text) { return named }
+        if text.contains("<|im_start|>") {
+            return text.contains("<|im_sep|>") || text.contains("<end_of_utterance>") ? nil : chatml
+        }
+        if text.hasPrefix("mistral") || text.contains("[INST]") { return nil }
+        if text.contains("<|assistant|>") && text.contains("<|end|>") { return phi3 }
+        if text.contains("[gMASK]<sop>") { return nil }
+        // llama.cpp reads these as Falcon 3's or GLM-Edge's; Tulu's and OLMo 2's end a response with EOS.
+        if text.contains("<|assistant|>") && text.contains("<|user|>") { return text.contains("eos_token") ? tulu : nil }
+        if text.contains("<start_of_turn>") { return gemma }
+        if text.contains("<|start_header_id|>") && text.contains("<|end_header_id|>") { return llama3 }
+        return nil
+    }
+
+    /// The instruction framed as one user message and tokenized (with BOS where the model asks for it).
     public func prompt(for instruction: String, tokenizer: some Tokenizer) throws -> Prompt {
-        let encoded = try tokenizer.encode(
-            segments: [
-                TextSegment(prefix, parseSpecial: true),
-                TextSegment(instruction, parseSpecial: false),
-                TextSegment(suffix, parseSpecial: true),
-            ],
-            addSpecial: true)
-        return Prompt(tokens: encoded.ids, instructionStart: encoded.segmentRanges[1].lowerBound)
+        try prompt(for: [ChatMessage(role: .user, content: instruction)], tokenizer: tokenizer)
+    }
+
+    /// The conversation framed and tokenized, ending with the markup that opens the response. The
+    /// prompt's instruction is the last user message.
+    public func prompt(for messages: [ChatMessage], tokenizer: some Tokenizer) throws -> Prompt {
+        let (segments, instruction) = segments(for: messages)
+        let encoded = try tokenizer.encode(segments: segments, addSpecial: true)
+        return Prompt(tokens: encoded.ids, instructionStart: instruction.map { encoded.segmentRanges[$0].lowerBound } ?? 0)
+    }
+
+    /// The conversation as text segments (markup, in which special tokens are parsed, and contents, in
+    /// which they are not), and the index of the last user message's content among them. As llama.cpp
+    /// does, system messages in a family without a system turn open the next user message, and are
+    /// dropped when none follows.
+    public func segments(for messages: [ChatMessage]) -> (segments: [TextSegment], instruction: Int?) {
+        var segments: [TextSegment] = []
+        var instruction: Int?
+        var pendingSystem: [String] = []
+        func add(_ turn: Turn, _ content: String) {
+            if !turn.prefix.isEmpty { segments.append(TextSegment(turn.prefix, parseSpecial: true)) }
+            segments.append(TextSegment(content, parseSpecial: false))
+            if !turn.suffix.isEmpty { segments.append(TextSegment(turn.suffix, parseSpecial: true)) }
+        }
+        for message in messages {
+            let content = trimsContents ? message.content.trimmingASCIIWhiteSpace : message.content
+            switch message.role {
+            case .system:
+                if let system { add(system, content) } else { pendingSystem.append(content) }
+            case .user:
+                let joined = pendingSystem.isEmpty ? content : (pendingSystem + [content]).joined(separator: systemSeparator)
+                pendingSystem = []
+                instruction = segments.count + (user.prefix.isEmpty ? 0 : 1)
+                add(user, joined)
+            case .assistant:
+                add(assistant, content)
+            }
+        }
+        if !generationPrompt.isEmpty { segments.append(TextSegment(generationPrompt, parseSpecial: true)) }
+        return (segments, instruction)
+    }
+}
+
+/// One message of a conversation.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    public enum Role: String, Sendable, Codable, CaseIterable {
+        case system, user, assistant
+    }
+
+    public var role: Role
+    public var content: String
+
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+extension String {
+    /// Without leading and trailing ASCII white space (space, tab, newline, vertical tab, form feed,
+    /// carriage return): C's `isspace`, which llama.cpp's templates trim with.
+    var trimmingASCIIWhiteSpace: String {
+        let isSpace = { (byte: UInt8) in byte == 0x20 || (0x09 ... 0x0D).contains(byte) }
+        let bytes = Array(utf8)
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(decoding: bytes[first ... last], as: UTF8.self)
     }
 }
 
