@@ -3,7 +3,7 @@
 SWIFT ?= swift
 POE := .build/release/poe
 
-.PHONY: setup build models test example fuzz fuzz-smoke clean
+.PHONY: setup build models test example fuzz fuzz-smoke serve-check clean
 
 # OpenBLAS from Debian (the CBLAS module links it); skipped when already installed.
 setup:
@@ -19,13 +19,22 @@ build: setup
 models: build
 	$(POE) models fetch --all
 
-# The whole test suite, optimized: the tests run real models.
+# The whole test suite, optimized (the tests run real models), then `poe serve` from outside.
 test: models
 	$(SWIFT) test -c release
+	$(MAKE) serve-check
 
 # The main job: the example generator, a base model answering instructions alone and with the paper's rules.
 example: setup
 	$(SWIFT) run -c release --package-path Examples example-generator
+
+# `poe serve` from outside (docs/serving.md): OpenAI's Python client against `poe generate`, 500 hostile
+# requests, two replicas behind nginx (installed if missing).
+serve-check: models
+	python3 -m pip install -q openai
+	python3 scripts/serve_check.py
+	python3 scripts/serve_fuzz.py --count 500
+	scripts/serve_replicas.sh
 
 # Coverage-guided fuzzing of every input path (Fuzz/fuzz.sh, docs/reliability.md): each target for
 # FUZZ_SECONDS (default 120), under AddressSanitizer; fails on a crash, hang, leak or broken property.

@@ -141,14 +141,21 @@ public final class Server: Sendable {
             let body = ResponseBody { writer in
                 try await run.stream(events, job: job, encoding: encoding, request: request, writer: &writer)
             }
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"], body: body)
         }
         let result = try await run.collect(events, request: request)
-        return Self.json(encoding.response(result, logprobs: job.parameters.trace))
+        var response = Self.json(encoding.response(result, logprobs: job.parameters.trace))
+        response.headers[.connection] = "close"
+        return response
     }
 }
 
 /// One request's generation as the server sees it: its events read, its metrics recorded.
+///
+/// Both ways of reading run inside `consumeWithCancellationOnInboundClose`, which cancels them when the
+/// client closes its connection (so its place in the batch is freed at the next step); Hummingbird then
+/// closes the connection after the response, which therefore says `Connection: close`, so that no
+/// client sends its next request on a connection about to close.
 struct GenerationWatch: Sendable {
     let arrival: ContinuousClock.Instant
     let endpoint: String

@@ -57,13 +57,10 @@ package struct WeightMatrix: Sendable {
         }
     }
 
-    /// The whole matrix as float32, (outputs, inputs) row-major, exactly dequantized.
-    package func dequantized() -> [Float] {
-        [Float](unsafeUninitializedCapacity: outputs * inputs) { buffer, initialized in
-            for row in 0 ..< outputs {
-                _ = poe_dequantize(Int32(type.rawValue), rows.base + row * rows.rowBytes, inputs, buffer.baseAddress! + row * inputs)
-            }
-            initialized = outputs * inputs
+    /// The whole matrix as float32, (outputs, inputs) row-major, exactly dequantized, into `out`.
+    package func dequantize(into out: UnsafeMutablePointer<Float>) {
+        for row in 0 ..< outputs {
+            _ = poe_dequantize(Int32(type.rawValue), rows.base + row * rows.rowBytes, inputs, out + row * inputs)
         }
     }
 
