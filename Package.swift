@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PoERules", targets: ["PoERules"]),
         .library(name: "PoETransformer", targets: ["PoETransformer"]),
         .library(name: "PoEBench", targets: ["PoEBench"]),
+        .library(name: "PoEJudge", targets: ["PoEJudge"]),
         .library(name: "PoETraining", targets: ["PoETraining"]),
         .library(name: "PoEServer", targets: ["PoEServer"]),
         // The C kernels, for benchmarks that time them directly.
@@ -23,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // The judge's HTTP client (event-driven: Foundation's URLSession on Linux polls, taking a core from
+        // the judge server on the same machine).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // OpenBLAS from Debian's libopenblas-dev (`cblas.h`, `libopenblas.so`).
@@ -37,6 +41,8 @@ let package = Package(
         .target(name: "PoERules", dependencies: ["PoE"]),
         // Benchmarks of rule sets: metrics, reference likelihood, reports.
         .target(name: "PoEBench", dependencies: ["PoE", "PoERules"]),
+        // The bench's judge over HTTP (any OpenAI-compatible endpoint); apart, so PoEBench needs no network stack.
+        .target(name: "PoEJudge", dependencies: ["PoEBench", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(
             name: "PoETransformer",
             dependencies: ["PoE", "CBLAS", "PoEKernels", .product(name: "HeapModule", package: "swift-collections")]
@@ -57,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "poe",
             dependencies: [
-                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEKernels", "PoETraining", "PoEServer",
+                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEJudge", "PoEKernels", "PoETraining", "PoEServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,7 +83,10 @@ let package = Package(
         ),
         .testTarget(name: "PoETrainingTests", dependencies: ["PoE", "PoETransformer", "PoETraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "poeTests", dependencies: ["poe", "PoE", "PoETransformer"]),
-        .testTarget(name: "PoEServerTests", dependencies: ["PoEServer", "PoE", "PoERules", "PoETransformer"]),
+        .testTarget(
+            name: "PoEServerTests",
+            dependencies: ["PoEServer", "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEJudge", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,19 +11,25 @@ public struct BenchReport: Sendable, Codable, Equatable {
     public var records: [BenchRecord]
     public var summary: [RuleSetSummary]
     public var complete: Bool
+    /// The part of the bench this report holds, when it is one of several (`--shard K/N`).
+    public var shard: BenchShard?
+    /// Win rates from a judge model, when one was asked (`--judge`); nil after the responses change.
+    public var judge: JudgeResults?
 
     enum CodingKeys: String, CodingKey {
-        case configuration, records = "generations", summary, complete
+        case configuration, records = "generations", summary, complete, shard, judge
         case ruleSets = "rule_sets"
     }
 
-    /// A new, empty report: a record for each rule set and instruction, nothing done.
-    public init(configuration: BenchConfiguration, ruleSets: [RuleSet], instructions: [BenchInstruction]) {
+    /// A new, empty report: a record for each rule set and instruction (those of its shard), nothing done.
+    public init(configuration: BenchConfiguration, ruleSets: [RuleSet], instructions: [BenchInstruction], shard: BenchShard? = nil) {
         self.configuration = configuration
         self.ruleSets = ruleSets.map { RuleSetEntry(definition: $0) }
-        records = ruleSets.flatMap { ruleSet in
-            instructions.enumerated().map { index, item in
-                BenchRecord(ruleSet: ruleSet.name, index: index, instruction: item.instruction, hasReference: item.reference != nil)
+        self.shard = shard
+        records = ruleSets.enumerated().flatMap { r, ruleSet in
+            instructions.enumerated().compactMap { index, item in
+                guard shard?.holds(ruleSet: r, instruction: index, instructions: instructions.count) ?? true else { return nil }
+                return BenchRecord(ruleSet: ruleSet.name, index: index, instruction: item.instruction, hasReference: item.reference != nil)
             }
         }
         summary = []
@@ -59,6 +65,10 @@ public struct BenchReport: Sendable, Codable, Equatable {
             else {
                 throw fail("\(configuration.instructions) no longer holds instruction \(record.index + 1) as the report has it")
             }
+            if let shard, let r = ruleSets.firstIndex(where: { $0.name == record.ruleSet }),
+               !shard.holds(ruleSet: r, instruction: record.index, instructions: instructions.count) {
+                throw fail("\(which) belongs to another shard than \(shard)")
+            }
             guard byKey.updateValue(record, forKey: "\(record.ruleSet)\u{0}\(record.index)") == nil else {
                 throw fail("\(which) appears twice")
             }
@@ -69,9 +79,10 @@ public struct BenchReport: Sendable, Codable, Equatable {
                 throw fail("\(which) holds token id \(bad), outside the model's vocabulary of \(vocabularySize)")
             }
         }
-        records = ruleSets.flatMap { entry in
-            instructions.indices.map { index in
-                byKey["\(entry.name)\u{0}\(index)"] ?? BenchRecord(
+        records = ruleSets.enumerated().flatMap { r, entry in
+            instructions.indices.compactMap { index in
+                guard shard?.holds(ruleSet: r, instruction: index, instructions: instructions.count) ?? true else { return nil }
+                return byKey["\(entry.name)\u{0}\(index)"] ?? BenchRecord(
                     ruleSet: entry.name, index: index, instruction: instructions[index].instruction,
                     hasReference: instructions[index].reference != nil)
             }
@@ -104,20 +115,30 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
     public var maxTokens: Int
     /// The first `limit` instructions only.
     public var limit: Int?
+    /// The SHA-256 of the instruction file's bytes, and how many instructions the bench takes from it
+    /// (after `limit`): shards merge only if they were made from the same file. Nil in older reports.
+    public var instructionsSHA256: String?
+    public var instructionCount: Int?
 
-    public init(model: String, adapters: [String]? = nil, instructions: String, template: String, maxTokens: Int, limit: Int?) {
+    public init(
+        model: String, adapters: [String]? = nil, instructions: String, template: String, maxTokens: Int, limit: Int?,
+        instructionsSHA256: String? = nil, instructionCount: Int? = nil
+    ) {
         self.model = model
         self.adapters = adapters
         self.instructions = instructions
         self.template = template
         self.maxTokens = maxTokens
         self.limit = limit
+        self.instructionsSHA256 = instructionsSHA256
+        self.instructionCount = instructionCount
     }
 
     enum CodingKeys: String, CodingKey {
         case model, instructions, template, limit
         case adapters = "lora"
         case maxTokens = "max_tokens"
+        case instructionsSHA256 = "instructions_sha256", instructionCount = "instruction_count"
     }
 }
 

@@ -69,6 +69,8 @@ public struct BenchRunner<Model: LanguageModel>: Sendable {
             let name = ruleSet.definition.name
             let todo = report.records.indices.filter { report.records[$0].ruleSet == name && !report.records[$0].isGenerated }
             guard !todo.isEmpty else { continue }
+            // New responses have not been judged: a judge's results would describe others.
+            report.judge = nil
             let generator = Generator(model: model, product: ruleSet.product, parameters: parameters)
             var batchStart = ContinuousClock.now
             try generator.generate(todo.map { report.records[$0].instruction }, batchSize: batchSize) { k, outcome in

@@ -17,6 +17,8 @@ public enum HTMLReport {
         }
         body += "</tbody></table>\n"
 
+        if let judge = report.judge { body += judgeSection(judge) }
+
         body += "<h2>Charts</h2>\n<div class=\"charts\">\n"
         for column in columns { body += chart(column, report.summary) }
         body += "</div>\n"
@@ -65,6 +67,38 @@ public enum HTMLReport {
         svg += "<line x1=\"\(zero)\" y1=\"0\" x2=\"\(zero)\" y2=\"\(height)\" stroke=\"#555\"/></svg>"
         let better = column.higherIsBetter.map { $0 ? " (higher is better)" : " (lower is better)" } ?? ""
         return "<figure><figcaption><b>\(escape(column.title))</b>: \(escape(column.meaning))\(better)</figcaption>\(svg)</figure>\n"
+    }
+
+    /// The win rates: a table, and a chart of each comparison's rate as a bar with its interval as a whisker,
+    /// on a 0–100 % scale with the 50 % line marked.
+    static func judgeSection(_ judge: JudgeResults) -> String {
+        var html = "<h2>Judge</h2>\n<table class=\"summary\"><thead><tr><th>rule set</th><th>against</th>"
+        html += JudgeColumns.titles.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+        for rate in judge.winRates {
+            html += "<tr><td>\(escape(rate.ruleSet))</td><td>\(escape(rate.against))</td>" + JudgeColumns.cells(rate).map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n"
+        }
+        html += "</tbody></table>\n<p>\(escape(JudgeColumns.note(judge)))</p>\n"
+        let labelWidth = 220.0, barWidth = 300.0, valueWidth = 130.0, rowHeight = 22.0
+        let height = rowHeight * Double(max(judge.winRates.count, 1)) + 8
+        func x(_ value: Double) -> Double { labelWidth + barWidth * min(1, max(0, value)) }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + barWidth + valueWidth))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"win rates\">"
+        for (i, rate) in judge.winRates.enumerated() {
+            let y = 4 + rowHeight * Double(i)
+            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape("\(rate.ruleSet) vs \(rate.against)"))</text>"
+            if let value = rate.winRate {
+                svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>", labelWidth, y + 2, max(x(value) - labelWidth, 1), color(i))
+            }
+            if let bounds = rate.winRateInterval, bounds.count == 2 {
+                svg += String(format: "<line class=\"interval\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\" stroke-width=\"2\"/>", x(bounds[0]), y + 10, x(bounds[1]), y + 10)
+                for end in bounds {
+                    svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\" stroke-width=\"2\"/>", x(end), y + 5, x(end), y + 15)
+                }
+            }
+            svg += "<text x=\"\(labelWidth + barWidth + 6)\" y=\"\(y + 15)\">\(escape(JudgeColumns.cells(rate)[0]))</text>"
+        }
+        svg += String(format: "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>", x(0.5), x(0.5), height)
+        svg += "<line x1=\"\(labelWidth)\" y1=\"0\" x2=\"\(labelWidth)\" y2=\"\(height)\" stroke=\"#555\"/></svg>"
+        return html + "<figure><figcaption><b>win rate</b>: with its bootstrap 95 % interval; the dashed line is 50 %</figcaption>\(svg)</figure>\n"
     }
 
     static func color(_ i: Int) -> String {

@@ -17,13 +17,18 @@ public struct BenchInstruction: Sendable, Equatable, Codable {
 /// may be a stream (`--instructions <(...)`).
 public enum InstructionFile {
     public static func read(path: String) throws(BenchError) -> [BenchInstruction] {
+        try readWithDigest(path: path).instructions
+    }
+
+    /// The instructions, and the SHA-256 of the file's bytes (read once: the file may be a stream).
+    public static func readWithDigest(path: String) throws(BenchError) -> (instructions: [BenchInstruction], sha256: String) {
         let bytes: [UInt8]
         do {
             bytes = try FileContents.read(path)
         } catch {
             throw .instructionFile(path: path, line: nil, reason: error.problem.description)
         }
-        return try parse(Data(bytes), path: path)
+        return (try parse(Data(bytes), path: path), SHA256.hex(bytes))
     }
 
     public static func parse(_ data: Data, path: String) throws(BenchError) -> [BenchInstruction] {

@@ -6,6 +6,9 @@ public enum MarkdownReport {
         let columns = ReportColumn.all
         lines.append(summaryTable(report))
         lines += ["", "Columns (docs/bench.md defines each): " + columns.map { "**\($0.title)**: \($0.meaning)" }.joined(separator: "; ") + ".", ""]
+        if let judge = report.judge {
+            lines += ["## Judge", "", judgeTable(judge), "", JudgeColumns.note(judge), ""]
+        }
         lines += ["## Responses", ""]
         for (index, instruction, records) in report.responsesByInstruction {
             lines += ["### \(index + 1). \(escape(instruction).replacingOccurrences(of: "<br>", with: " "))", ""]
@@ -25,6 +28,16 @@ public enum MarkdownReport {
         for summary in report.summary {
             let responses = summary.failed > 0 ? "\(summary.generated) (\(summary.failed) failed)" : "\(summary.generated)"
             lines.append("| \(escape(summary.ruleSet)) | \(responses) | " + columns.map { $0.cell(summary) }.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The judge's win rates, a row per comparison.
+    public static func judgeTable(_ judge: JudgeResults) -> String {
+        var lines = ["| rule set | against | " + JudgeColumns.titles.joined(separator: " | ") + " |"]
+        lines.append("|---|---|" + JudgeColumns.titles.map { _ in "---:" }.joined(separator: "|") + "|")
+        for rate in judge.winRates {
+            lines.append("| \(escape(rate.ruleSet)) | \(escape(rate.against)) | " + JudgeColumns.cells(rate).joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }

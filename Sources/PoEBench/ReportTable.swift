@@ -30,12 +30,36 @@ struct ReportColumn: Sendable {
     }
 }
 
+/// The judge table's columns, shared by the Markdown and HTML reports.
+enum JudgeColumns {
+    static let titles = ["win rate", "95 % interval", "length-controlled", "wins / ties / losses", "unparseable", "missing"]
+
+    static func cells(_ rate: WinRate) -> [String] {
+        func percent(_ value: Double?) -> String { value.map(ReportColumn.percent) ?? "–" }
+        func interval(_ bounds: [Double]?) -> String {
+            guard let bounds, bounds.count == 2 else { return "–" }
+            return String(format: "%.1f–%.1f %%", 100 * bounds[0], 100 * bounds[1])
+        }
+        return [
+            percent(rate.winRate), interval(rate.winRateInterval), percent(rate.lengthControlledWinRate),
+            "\(rate.wins) / \(rate.ties) / \(rate.losses)", "\(rate.unparseable)", "\(rate.missing)",
+        ]
+    }
+
+    static func note(_ judge: JudgeResults) -> String {
+        "Judge: \(judge.model) at \(judge.url), prompt version \(judge.promptVersion). Each pair is judged in both orders; "
+            + "the win rate is the mean preference for the rule set's response, with a bootstrap 95 % interval over "
+            + "instructions; a tie is a pair whose two orders chose differently (docs/bench.md)."
+    }
+}
+
 extension BenchReport {
     /// One line on what was run.
     var headline: String {
         let c = configuration
         let limit = c.limit.map { ", first \($0)" } ?? ""
-        return "\(c.model) on \((c.instructions as NSString).lastPathComponent)\(limit): template \(c.template), at most \(c.maxTokens) tokens"
+        let part = shard.map { ", shard \($0)" } ?? ""
+        return "\(c.model) on \((c.instructions as NSString).lastPathComponent)\(limit)\(part): template \(c.template), at most \(c.maxTokens) tokens"
     }
 
     /// The instructions, in order, each with every rule set's record.

@@ -6,16 +6,29 @@ import PoEBench
 import PoERules
 import PoETransformer
 
-/// `poe bench`: rule sets against the base model on a set of instructions, with a report.
+/// `poe bench`: rule sets against the base model on a set of instructions, with a report; a judge's win
+/// rates; shards run apart and merged.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark rule sets against the base model on a set of instructions.",
+        subcommands: [BenchRunCommand.self, BenchJudgeCommand.self, BenchMergeCommand.self],
+        defaultSubcommand: BenchRunCommand.self
+    )
+}
+
+/// `poe bench [run]`: generate, score, and (with --judge) judge.
+struct BenchRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Benchmark rule sets against the base model on a set of instructions (the default).",
         discussion: """
             Generates every rule set's response to every instruction (in batches), scores each reference \
             response under every rule set, and writes report.json, report.md and report.html to --out \
             (docs/bench.md defines the measures). Ctrl-C leaves a valid partial report; --resume DIR \
-            continues it, taking its settings from the report.
+            continues it, taking its settings from the report. With --judge, a judge model then compares \
+            the responses with the references (and --judge-pairs' rule sets with each other). --shard K/N \
+            runs the K-th of N parts; `poe bench merge` joins the parts' reports.
             """
     )
 
@@ -31,6 +44,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Where the report goes (default: bench-report).") var out: String?
     @Option(help: "Continue the report in this directory.") var resume: String?
     @Flag(help: "Replace a report that --out already holds.") var force = false
+    @Option(help: "Run the K-th of N disjoint parts of (instruction × rule set), as K/N.") var shard: String?
+    @OptionGroup var judge: JudgeOptions
 
     func validate() throws {
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
@@ -43,6 +58,8 @@ struct BenchCommand: AsyncParsableCommand {
         if let resume, let out, resume != out { throw ValidationError("--resume writes to its own directory; drop --out") }
         if resume != nil, force { throw ValidationError("--force replaces a report and --resume continues one; give one of them") }
         for spec in adapters { _ = try AdapterSpec(spec) }
+        if let shard { _ = try BenchShard(shard) }
+        try judge.validate()
     }
 
     func run() async throws {
@@ -79,6 +96,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         print(MarkdownReport.summaryTable(finished))
         printError("wrote \(files.json.path), \(files.markdown.path) and \(files.html.path)")
+        if judge.isRequested {
+            var judged = finished
+            try await judge.judge(&judged, instructions: items, files: files)
+        }
     }
 
     /// Runs the benchmark, writing the report at most every two seconds and whenever it stops.
@@ -122,27 +143,34 @@ struct BenchCommand: AsyncParsableCommand {
             try check(maxTokens, c.maxTokens, "--max-tokens")
             try check(template, c.template, "--template")
             try check(limit, c.limit, "--limit")
+            try check(try shard.map(BenchShard.init), report.shard, "--shard")
             if ruleSets != nil || !ablate.isEmpty {
                 let names = try requestedRuleSets().map(\.name)
                 try check(names, report.ruleSets.map(\.name), "--rule-sets")
             }
-            let items = try Self.instructions(c.instructions, limit: c.limit)
+            let items = try Self.instructions(c, path: files.json.path)
             return (report, files, items)
         }
         let path = instructions ?? ""
-        let items = try Self.instructions(path, limit: limit)
+        let (all, sha256) = try InstructionFile.readWithDigest(path: path)
+        let items = limit.map { Array(all.prefix($0)) } ?? all
         let configuration = BenchConfiguration(
             model: model ?? ModelCatalog.defaultName, adapters: adapters.isEmpty ? nil : adapters, instructions: path,
-            template: template ?? "tulu", maxTokens: maxTokens ?? 256, limit: limit)
-        let report = BenchReport(configuration: configuration, ruleSets: try requestedRuleSets(), instructions: items)
+            template: template ?? "tulu", maxTokens: maxTokens ?? 256, limit: limit, instructionsSHA256: sha256, instructionCount: items.count)
+        let report = BenchReport(
+            configuration: configuration, ruleSets: try requestedRuleSets(), instructions: items, shard: try shard.map(BenchShard.init))
         let files = ReportFiles(directory: URL(fileURLWithPath: out ?? "bench-report"), command: command)
         try files.checkNew(replacing: force)
         return (report, files, items)
     }
 
-    private static func instructions(_ path: String, limit: Int?) throws -> [BenchInstruction] {
-        let items = try InstructionFile.read(path: path)
-        return limit.map { Array(items.prefix($0)) } ?? items
+    /// The instructions a report was made from, read again from its file, which must not have changed.
+    static func instructions(_ configuration: BenchConfiguration, path: String) throws -> [BenchInstruction] {
+        let (all, sha256) = try InstructionFile.readWithDigest(path: configuration.instructions)
+        if let recorded = configuration.instructionsSHA256, recorded != sha256 {
+            throw BenchError.report(path: path, reason: "\(configuration.instructions) has changed since the report was made (its SHA-256 differs)")
+        }
+        return configuration.limit.map { Array(all.prefix($0)) } ?? all
     }
 
     /// The rule sets named by --rule-sets, then each --ablate's leave-one-out sets; names must be unique.

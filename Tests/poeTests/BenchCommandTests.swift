@@ -24,6 +24,36 @@ import Testing
             containing: "nonesuch")
     }
 
+    /// A bench run in two shards on SmolLM2, merged by `poe bench merge`, has the records of the same bench
+    /// run whole; merging a shard twice, or one alone, is refused with the reason.
+    @Test func twoShardsMergedEqualTheUnshardedRun() throws {
+        let instructions = try Self.instructionFile("""
+            {"instruction": "Name a colour.", "reference": "Blue."}
+            {"instruction": "What is 2 + 2?", "reference": "2 + 2 is 4."}
+            {"instruction": "Say hello in French."}
+            """)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("poe-shards-\(UUID().uuidString)").path
+        for (out, extra) in [("whole", []), ("one", ["--shard", "1/2"]), ("two", ["--shard", "2/2"])] {
+            let run = try CommandLineTests.poe(["bench", "--model", "smollm2-135m-instruct", "--instructions", instructions, "--max-tokens", "10",
+                                                "--rule-sets", "none,paper", "--batch", "2", "--out", "\(base)/\(out)"] + extra)
+            #expect(run.status == 0, "\(run.errors)")
+        }
+        let merge = try CommandLineTests.poe("bench", "merge", "\(base)/two", "\(base)/one", "--out", "\(base)/merged")
+        #expect(merge.status == 0, "\(merge.errors)")
+        func generations(_ name: String) throws -> [[String: Any]] {
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(base)/\(name)/report.json"))) as? [String: Any]
+            return try #require(report?["generations"] as? [[String: Any]])
+        }
+        let whole = try generations("whole"), merged = try generations("merged")
+        #expect(try generations("one").count == 3 && generations("two").count == 3 && whole.count == 6)
+        #expect(NSArray(array: merged).isEqual(to: whole), "the merged records are the unsharded run's")
+        CommandLineTests.expectOneLineError(
+            try CommandLineTests.poe("bench", "merge", "\(base)/one", "\(base)/one", "--out", "\(base)/twice"), containing: "it is shard 1/2, as")
+        CommandLineTests.expectOneLineError(
+            try CommandLineTests.poe("bench", "merge", "\(base)/one", "--out", "\(base)/alone"), containing: "shards 2/2 are missing")
+        CommandLineTests.expectOneLineError(try CommandLineTests.poe("bench", "--instructions", instructions, "--shard", "3/2"), containing: "K/N")
+    }
+
     /// Two instructions, `none`, `paper` and its ablations on SmolLM2: a complete report whose `paper`
     /// responses are what `poe generate` gives; resuming it redoes nothing, and other settings are refused.
     @Test func aSmallRealRunAndItsResume() throws {
