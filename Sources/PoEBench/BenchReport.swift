@@ -90,18 +90,9 @@ public struct BenchReport: Sendable, Codable, Equatable {
         summarize()
     }
 
-    public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(self)
-    }
+    public func encoded() throws -> Data { try BenchJSON.encoder(pretty: true).encode(self) }
 
-    public static func decode(_ data: Data) throws -> BenchReport {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(BenchReport.self, from: data)
-    }
+    public static func decode(_ data: Data) throws -> BenchReport { try BenchJSON.decoder().decode(BenchReport.self, from: data) }
 }
 
 /// What determines a run's outputs (the batch size does not, so it is not here).
@@ -257,5 +248,22 @@ public struct BenchRecord: Sendable, Codable, Equatable {
         metrics.turnLeak = TextMetrics.leaksTurn(result.text)
         metrics.selfRepetition = TextMetrics.selfRepetition(result.text)
         metrics.distinct2 = TextMetrics.distinct2([result.text])
+    }
+}
+
+/// The JSON coding of the bench's files (report.json, judgments.jsonl): sorted keys, and infinities
+/// (a banned reference token's log-likelihood, a judge's -inf log-probability) written as strings.
+enum BenchJSON {
+    static func encoder(pretty: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 }

@@ -126,7 +126,7 @@ struct BenchRunCommand: AsyncParsableCommand {
     /// The report to fill, where it goes and its instructions: a new report from the options, or the one to
     /// resume, checked against the options and its instruction file.
     private func plan() throws -> (BenchReport, ReportFiles, [BenchInstruction]) {
-        let command = (["poe"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
+        let command = invokedCommandLine()
         if let resume {
             let files = ReportFiles(directory: URL(fileURLWithPath: resume), command: command)
             let report = try files.read()
@@ -185,6 +185,11 @@ struct BenchRunCommand: AsyncParsableCommand {
         guard !sets.isEmpty else { throw CommandError("--rule-sets names no rule set") }
         return sets
     }
+}
+
+/// This process's command line as `poe ...`, each argument quoted as a shell needs it (for the reports).
+func invokedCommandLine() -> String {
+    (["poe"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
 }
 
 /// An argument as a shell would need it quoted.

@@ -99,7 +99,7 @@ struct BenchJudgeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let command = (["poe"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let command = invokedCommandLine()
         let files = ReportFiles(directory: URL(fileURLWithPath: directory), command: command)
         var report = try files.read()
         let lock = try files.lock()
@@ -135,7 +135,7 @@ struct BenchMergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let command = (["poe"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let command = invokedCommandLine()
         let parts = try directories.map { try ReportFiles(directory: URL(fileURLWithPath: $0)).read() }
         let merged = try BenchReport.merge(parts, paths: directories, allowPartial: allowPartial)
         let files = ReportFiles(directory: URL(fileURLWithPath: out), command: command)

@@ -72,15 +72,14 @@ public struct BenchJudge: Sendable {
         for comparison in comparisons {
             var rows: [(Int, (String, String)?, Double)] = []
             for index in instructions.indices {
-                let subject = report.records.first { $0.ruleSet == comparison.ruleSet && $0.index == index }
+                // A shard's report holds only some of the rule set's records; the others are not its to judge.
+                guard let subject = report.records.first(where: { $0.ruleSet == comparison.ruleSet && $0.index == index }) else { continue }
                 let other: (name: String, text: String?) = if let against = comparison.against {
                     (against, report.records.first { $0.ruleSet == against && $0.index == index }.flatMap { $0.isFailed ? nil : $0.text })
                 } else {
                     ("reference", instructions[index].reference)
                 }
-                // Instructions a shard does not hold are not part of this report's comparisons at all.
-                guard subject != nil || comparison.against.map({ a in report.records.contains { $0.ruleSet == a && $0.index == index } }) == true else { continue }
-                guard let subjectText = subject.flatMap({ $0.isFailed ? nil : $0.text }), let otherText = other.text else {
+                guard let subjectText = subject.isFailed ? nil : subject.text, let otherText = other.text else {
                     rows.append((index, nil, 0))
                     continue
                 }

@@ -70,8 +70,7 @@ public struct JudgmentStore: Sendable {
             throw .report(path: url.path, reason: error.problem.description)
         }
         let lines = JSONLines.lines(String(decoding: bytes, as: UTF8.self))
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = BenchJSON.decoder()
         for (number, line) in lines where !JSONLines.isBlank(line) {
             do {
                 let judgment = try decoder.decode(Judgment.self, from: Data(line))
@@ -85,10 +84,7 @@ public struct JudgmentStore: Sendable {
 
     /// Adds a judgment, appending it to the file at once.
     public mutating func add(_ judgment: Judgment) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        var line = try encoder.encode(judgment)
+        var line = try BenchJSON.encoder(pretty: false).encode(judgment)
         line.append(UInt8(ascii: "\n"))
         if !FileManager.default.fileExists(atPath: url.path) {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
