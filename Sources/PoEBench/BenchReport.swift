@@ -6,10 +6,15 @@ import PoERules
 /// record per (rule set, instruction) and the summary table. A partial report (interrupted, or still
 /// running) has the same shape, with the unfinished parts null, and `complete` false.
 public struct BenchReport: Sendable, Codable, Equatable {
+    /// What determines the outputs.
     public var configuration: BenchConfiguration
+    /// The rule sets, in the order they were given.
     public var ruleSets: [RuleSetEntry]
+    /// One record per (rule set, instruction), rule set by rule set.
     public var records: [BenchRecord]
+    /// One row per rule set.
     public var summary: [RuleSetSummary]
+    /// Whether every record is generated and scored.
     public var complete: Bool
     /// The part of the bench this report holds, when it is one of several (`--shard K/N`).
     public var shard: BenchShard?
@@ -90,8 +95,10 @@ public struct BenchReport: Sendable, Codable, Equatable {
         summarize()
     }
 
+    /// `report.json`'s bytes.
     public func encoded() throws -> Data { try BenchJSON.encoder(pretty: true).encode(self) }
 
+    /// A report read from `report.json`'s bytes.
     public static func decode(_ data: Data) throws -> BenchReport { try BenchJSON.decoder().decode(BenchReport.self, from: data) }
 }
 
@@ -101,16 +108,21 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
     public var model: String
     /// LoRA adapters as given (`FILE` or `FILE:SCALE`); nil for none.
     public var adapters: [String]?
+    /// The instruction file's path, as given.
     public var instructions: String
+    /// The prompt template's name.
     public var template: String
+    /// The token limit of each response.
     public var maxTokens: Int
     /// The first `limit` instructions only.
     public var limit: Int?
     /// The SHA-256 of the instruction file's bytes, and how many instructions the bench takes from it
     /// (after `limit`): shards merge only if they were made from the same file. Nil in older reports.
     public var instructionsSHA256: String?
+    /// How many instructions the bench takes from the file.
     public var instructionCount: Int?
 
+    /// A configuration.
     public init(
         model: String, adapters: [String]? = nil, instructions: String, template: String, maxTokens: Int, limit: Int?,
         instructionsSHA256: String? = nil, instructionCount: Int? = nil
@@ -135,11 +147,14 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
 
 /// A rule set and the time its generations took.
 public struct RuleSetEntry: Sendable, Codable, Equatable {
+    /// The rule set.
     public var definition: RuleSet
     /// Wall-clock time spent generating with this rule set, and the tokens generated in it.
     public var generationSeconds: Double = 0
+    /// Tokens generated with this rule set.
     public var generatedTokens: Int = 0
 
+    /// The rule set's name.
     public var name: String { definition.name }
 
     enum CodingKeys: String, CodingKey {
@@ -150,30 +165,44 @@ public struct RuleSetEntry: Sendable, Codable, Equatable {
 
 /// One rule set's response to one instruction, and its measures.
 public struct BenchRecord: Sendable, Codable, Equatable {
+    /// The rule set's name.
     public var ruleSet: String
     /// The instruction's position in the file (from 0).
     public var index: Int
+    /// The instruction's text.
     public var instruction: String
+    /// Whether the instruction has a reference response.
     public var hasReference: Bool
     /// The response; nil until generated.
     public var tokens: [TokenID]?
+    /// The response's text; nil until generated.
     public var text: String?
+    /// Why the response ended; nil until generated.
     public var stopReason: StopReason?
     /// Why no response could be generated (the prompt does not fit the context, say); nil otherwise.
     public var error: String?
     /// Why the reference could not be scored; nil otherwise.
     public var referenceError: String?
+    /// The response's measures.
     public var metrics: Metrics
 
+    /// One response's measures (docs/bench.md defines each); nil until they can be computed.
     public struct Metrics: Sendable, Codable, Equatable {
+        /// Response tokens.
         public var length: Int?
+        /// Whether it ended with an end-of-generation token.
         public var terminated: Bool?
+        /// Whether it repeats the instruction.
         public var echo: Bool?
+        /// Whether it writes a new turn of the conversation (a user or assistant tag).
         public var turnLeak: Bool?
+        /// Its share of repeated 4-grams.
         public var selfRepetition: Double?
+        /// Its distinct bigrams over its bigrams.
         public var distinct2: Double?
         /// The reference's mean per-token log-probability (nil without a reference, or until scored).
         public var referenceLogLikelihood: Double?
+        /// How many tokens of the reference were scored.
         public var referenceTokens: Int?
 
         enum CodingKeys: String, CodingKey {
@@ -226,8 +255,11 @@ public struct BenchRecord: Sendable, Codable, Equatable {
 
     /// Generated, or failed for good (`error`): either way there is nothing left to do.
     public var isGenerated: Bool { stopReason != nil || error != nil }
+    /// Whether no response could be generated.
     public var isFailed: Bool { error != nil }
+    /// Whether the reference is scored (or there is none, or it could not be).
     public var isScored: Bool { !hasReference || metrics.referenceLogLikelihood != nil || referenceError != nil }
+    /// Whether nothing is left to do for this record.
     public var isComplete: Bool { isGenerated && isScored }
 
     /// Records that no response could be generated, and why.

@@ -4,9 +4,12 @@ import PoERules
 
 /// A rule set and its product, built for the benchmark's model.
 public struct BenchRuleSet: Sendable {
+    /// The rule set as written.
     public let definition: RuleSet
+    /// Its experts, built for the model.
     public let product: ProductOfExperts
 
+    /// A rule set with its product.
     public init(definition: RuleSet, product: ProductOfExperts) {
         self.definition = definition
         self.product = product
@@ -17,13 +20,18 @@ public struct BenchRuleSet: Sendable {
 public struct BenchProgress: Sendable {
     /// Generations and reference scorings done, and in all (counting those a resumed report had).
     public var done: Int
+    /// All of them.
     public var total: Int
     /// Done in this run, for rates.
     public var doneHere: Int
+    /// Tokens generated in this run.
     public var generatedTokens: Int
+    /// Time since this run started.
     public var elapsedSeconds: Double
+    /// What is being done ("generating", "scoring references").
     public var phase: String
 
+    /// Progress as counted.
     public init(done: Int, total: Int, doneHere: Int, generatedTokens: Int, elapsedSeconds: Double, phase: String) {
         (self.done, self.total, self.doneHere, self.generatedTokens, self.elapsedSeconds, self.phase) = (done, total, doneHere, generatedTokens, elapsedSeconds, phase)
     }
@@ -33,12 +41,18 @@ public struct BenchProgress: Sendable {
 /// batches, then every reference scored under every rule set. Work a report already holds is skipped,
 /// which is how `--resume` continues an interrupted run.
 public struct BenchRunner<Model: LanguageModel>: Sendable {
+    /// The base model.
     public let model: Model
+    /// The instructions.
     public let instructions: [BenchInstruction]
+    /// The rule sets, each with its product.
     public let ruleSets: [BenchRuleSet]
+    /// The template, token limit and sampler of every response.
     public let parameters: GenerationParameters
+    /// Responses generated together.
     public let batchSize: Int
 
+    /// A runner.
     public init(model: Model, instructions: [BenchInstruction], ruleSets: [BenchRuleSet], parameters: GenerationParameters, batchSize: Int) {
         self.model = model
         self.instructions = instructions

@@ -4,9 +4,12 @@ import Foundation
 /// taken in order, rule set by rule set, and dealt out in turn, so that every part has about as many of
 /// each rule set's responses and of the instructions' lengths.
 public struct BenchShard: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// Which part, from 1.
     public var index: Int
+    /// How many parts.
     public var count: Int
 
+    /// Part `index` of `count`; throws unless `1 ≤ index ≤ count`.
     public init(index: Int, count: Int) throws(BenchError) {
         guard count >= 1, (1 ... count).contains(index) else {
             throw .option("shard \(index)/\(count) is not one of 1/\(max(count, 1)) to \(max(count, 1))/\(max(count, 1))")

@@ -3,6 +3,8 @@ import Foundation
 /// `report.html`: one self-contained page (no scripts, fonts or images from elsewhere) with the summary
 /// table, a bar chart per measure and every instruction's responses side by side.
 public enum HTMLReport {
+    /// `report.html`: one self-contained page with the tables, charts of the measures (and of the judge's
+    /// win rates, with their intervals) and every response; `command`, if given, is shown.
     public static func render(_ report: BenchReport, command: String? = nil) -> String {
         let columns = ReportColumn.all
         var body = "<h1>poe bench</h1>\n<p>\(escape(report.headline))\(report.complete ? "" : " <strong>(partial: the run was interrupted)</strong>")</p>\n"

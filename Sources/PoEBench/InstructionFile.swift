@@ -3,9 +3,12 @@ import PoE
 
 /// One instruction of a benchmark, with a reference response when the file has one.
 public struct BenchInstruction: Sendable, Equatable, Codable {
+    /// The instruction.
     public var instruction: String
+    /// A reference response, if the file has one.
     public var reference: String?
 
+    /// An instruction.
     public init(instruction: String, reference: String? = nil) {
         self.instruction = instruction
         self.reference = reference
@@ -16,6 +19,7 @@ public struct BenchInstruction: Sendable, Equatable, Codable {
 /// `reference` (other fields are ignored); blank lines are skipped, and lines may end in CRLF. The file
 /// may be a stream (`--instructions <(...)`).
 public enum InstructionFile {
+    /// The instructions in the file at `path`; errors name the file and the line.
     public static func read(path: String) throws(BenchError) -> [BenchInstruction] {
         try readWithDigest(path: path).instructions
     }
@@ -31,6 +35,7 @@ public enum InstructionFile {
         return (try parse(Data(bytes), path: path), SHA256.hex(bytes))
     }
 
+    /// The instructions in `data`; errors name `path` and the line.
     public static func parse(_ data: Data, path: String) throws(BenchError) -> [BenchInstruction] {
         guard let text = String(validating: Array(data), as: UTF8.self) else {
             throw .instructionFile(path: path, line: nil, reason: "is not valid UTF-8 text (at byte \(FileContents.firstInvalidUTF8Offset(Array(data)) ?? 0))")

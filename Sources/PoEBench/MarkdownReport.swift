@@ -1,5 +1,7 @@
 /// `report.md`: the summary table, then every instruction's responses side by side.
 public enum MarkdownReport {
+    /// `report.md`: the settings, the summary table (and the judge's, if any), and each record; `command`,
+    /// if given, is shown as the line that made the report.
     public static func render(_ report: BenchReport, command: String? = nil) -> String {
         var lines = ["# poe bench", "", report.headline + (report.complete ? "" : " (partial: the run was interrupted)"), ""]
         if let command { lines += ["```", command, "```", ""] }

@@ -7,17 +7,22 @@ import Glibc
 /// Writes a report's three files to a directory, each replaced atomically, so that the directory always
 /// holds a complete, valid report (the last one written).
 public struct ReportFiles: Sendable {
+    /// The report's directory.
     public let directory: URL
     /// The command line, shown in the Markdown and HTML reports.
     public let command: String?
 
+    /// Report files in `directory`.
     public init(directory: URL, command: String? = nil) {
         self.directory = directory
         self.command = command
     }
 
+    /// `report.json`.
     public var json: URL { directory.appendingPathComponent("report.json") }
+    /// `report.md`.
     public var markdown: URL { directory.appendingPathComponent("report.md") }
+    /// `report.html`.
     public var html: URL { directory.appendingPathComponent("report.html") }
 
     /// Writes the three files, with the summary brought up to date from the records.

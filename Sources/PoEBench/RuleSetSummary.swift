@@ -1,17 +1,23 @@
 /// One row of the benchmark's table: a rule set's measures over its finished records (docs/bench.md).
 public struct RuleSetSummary: Sendable, Codable, Equatable {
+    /// The rule set's name.
     public var ruleSet: String
     /// Responses generated so far, and references scored so far.
     public var generated: Int
+    /// References scored so far.
     public var scored: Int
     /// Instructions for which no response could be generated (each record says why); the measures leave
     /// them out.
     public var failed: Int
     /// The share of responses that ended with an end-of-generation token (before the token limit).
     public var terminationRate: Double?
+    /// The mean length of the responses, in tokens.
     public var meanLength: Double?
+    /// Their median length.
     public var medianLength: Double?
+    /// The share of responses that repeat their instruction.
     public var echoRate: Double?
+    /// The share of responses that write a new turn.
     public var turnLeakRate: Double?
     /// The mean, over responses of four words or more, of each one's share of repeated 4-grams.
     public var selfRepetition: Double?
@@ -30,6 +36,7 @@ public struct RuleSetSummary: Sendable, Codable, Equatable {
         case referenceLogLikelihood = "reference_log_likelihood", tokensPerSecond = "tokens_per_second"
     }
 
+    /// The row of `entry` over `records` (its own are picked out).
     public init(_ entry: RuleSetEntry, records: [BenchRecord]) {
         ruleSet = entry.name
         let done = records.filter { $0.isGenerated && !$0.isFailed }

@@ -1,6 +1,7 @@
 /// The text measures of responses, defined in docs/bench.md. All work on words: maximal runs of letters
 /// and digits, lowercased ("Don't stop!" is `don`, `t`, `stop`).
 public enum TextMetrics {
+    /// The words of `text`, lowercased.
     public static func words(_ text: String) -> [Substring] {
         let lowered = text.lowercased()
         return lowered.split { !($0.isLetter || $0.isNumber) }

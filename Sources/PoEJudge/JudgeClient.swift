@@ -8,13 +8,17 @@ import NIOHTTP1
 public struct JudgeEndpoint: Sendable, Equatable {
     /// The chat-completions URL (`chatCompletionsURL` makes it from a server's or an API's base URL).
     public var url: URL
+    /// The model the endpoint is asked to judge with.
     public var model: String
+    /// Sent as `Authorization: Bearer`, when set.
     public var apiKey: String?
     /// How long one request may take, and how many times a request that failed for a reason that may
     /// pass (a timeout, a refused connection, 429 or a 5xx) is tried in all.
     public var timeout: Duration
+    /// Tries in all for a request that fails for a reason that may pass (at least 1).
     public var attempts: Int
 
+    /// An endpoint at `url` (a chat-completions URL) judging with `model`.
     public init(url: URL, model: String, apiKey: String? = nil, timeout: Duration = .seconds(120), attempts: Int = 3) {
         self.url = url
         self.model = model
@@ -40,15 +44,21 @@ public struct JudgeEndpoint: Sendable, Equatable {
 /// A judge behind an OpenAI-compatible chat endpoint, over HTTP: one question at a time (callers run
 /// several at once), tried again after failures that may pass.
 public struct JudgeClient: Judge {
+    /// Where the questions go.
     public let endpoint: JudgeEndpoint
+    /// The judge model's name, which keys cached judgments.
     public var model: String { endpoint.model }
+    /// The endpoint's URL, for messages.
     public var location: String { endpoint.url.absoluteString }
     /// Alternatives asked for at each answer token; 10 is within every API's limit we know (OpenAI 20, vLLM
     /// 20 by default) and holds both letters whenever the judge is torn between them.
     static let alternatives = 10
 
+    /// A client for `endpoint`.
     public init(endpoint: JudgeEndpoint) { self.endpoint = endpoint }
 
+    /// Asks one question (at temperature 0, for a few tokens with their top log-probabilities) and returns
+    /// the answer; throws `JudgeError` once the attempts are used up or at a failure that will not pass.
     public func ask(_ messages: [ChatTurn]) async throws -> JudgeAnswer {
         var attempt = 1
         while true {

@@ -6,6 +6,7 @@ import PoE
 /// Built from the vocabulary once: the tokens whose text contains a banned text, and for each way of
 /// splitting a banned text into an end of the response and a start of a token, the tokens that start so.
 public struct BannedStrings: Expert {
+    /// The texts the response may not contain.
     public let strings: [String]
     private let tokenizer: any Tokenizer
     /// The banned texts, as bytes, and the longest one's length.
@@ -17,6 +18,7 @@ public struct BannedStrings: Expert {
     /// For banned text i and split k: the tokens whose text starts with `text[k...]` (bytes).
     private let completing: [[[TokenID]]]
 
+    /// An expert banning `strings` for a model with `tokenizer`.
     public init(_ strings: [String], tokenizer: some Tokenizer) {
         let banned = strings.map { Array($0.utf8) }.filter { !$0.isEmpty }
         let vocabulary = tokenizer.vocabulary

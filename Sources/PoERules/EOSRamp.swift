@@ -6,18 +6,26 @@ import PoE
 /// `start < n < end`; nothing up to `start`; and after `end`, nothing (`zero`, as the reference code does)
 /// or the peak (`hold`).
 public struct EOSRamp: Expert {
+    /// What the ramp gives from `end` on.
     public enum AfterEnd: String, Sendable, Codable, CaseIterable {
+        /// Nothing (as the paper's code does).
         case zero
+        /// The peak, from then on.
         case hold
     }
 
+    /// Response tokens before the ramp starts rising.
     public var start: Int
+    /// Response tokens at which the ramp reaches `peak` (and ends).
     public var end: Int
+    /// The largest bonus, added to EOS's logit.
     public var peak: Float
+    /// The bonus from `end` on.
     public var afterEnd: AfterEnd
     /// The token the bonus goes to: the vocabulary's EOS.
     public let eos: TokenID
 
+    /// A ramp on `eos`; the defaults are the paper's (`+15·n/250` for `0 < n < 250`, nothing after).
     public init(eos: TokenID, start: Int = 0, end: Int = 250, peak: Float = 15, afterEnd: AfterEnd = .zero) {
         self.eos = eos
         self.start = start

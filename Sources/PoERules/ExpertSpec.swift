@@ -2,16 +2,26 @@ import PoE
 
 /// One expert of a rule set, as written in a file: a `type`, its parameters and a `weight` (default 1).
 public struct ExpertSpec: Sendable, Equatable, Codable {
+    /// The expert's weight in the product.
     public var weight: Float
+    /// Which expert, with its parameters.
     public var kind: Kind
 
+    /// The experts a rule set can name, with their parameters (the fields of a file's entry).
     public enum Kind: Sendable, Equatable {
+        /// `EOSRamp` on the model's EOS.
         case eosRamp(start: Int, end: Int, peak: Float, afterEnd: EOSRamp.AfterEnd)
+        /// `RepetitionPenalty`, with tokens exempt from it.
         case repetitionPenalty(penalty: Float, scope: RepetitionPenalty.Scope, exempt: [TokenReference])
+        /// `TokenBias`: `biases[i]` for `tokens[i]`.
         case tokenBias(tokens: [TokenReference], biases: [Float], unresolvable: TokenBias.Unresolvable)
+        /// `StartBias`.
         case startBias(agreements: [String], firstTokenWeight: Float, exclamation: Float, newline: Float)
+        /// `FrequencyPresencePenalty`.
         case frequencyPresencePenalty(frequency: Float, presence: Float, scope: RepetitionPenalty.Scope)
+        /// `MultiplicativeRepetitionPenalty`.
         case multiplicativeRepetitionPenalty(penalty: Float, scope: RepetitionPenalty.Scope)
+        /// `BannedStrings`.
         case bannedStrings([String])
         /// Another model (nil: the base model's own weights) with LoRA adapters, if any.
         case languageModel(model: String?, adapters: [AdapterReference])
@@ -30,6 +40,7 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
         }
     }
 
+    /// An entry for `kind` with `weight`.
     public init(_ kind: Kind, weight: Float = 1) {
         self.kind = kind
         self.weight = weight
@@ -168,9 +179,12 @@ public struct ExpertSpec: Sendable, Equatable, Codable {
 
 /// A LoRA adapter file and its scale, as a `languageModel` expert names it: `{"path": "a.gguf", "scale": 0.5}`.
 public struct AdapterReference: Sendable, Equatable, Codable {
+    /// The adapter's GGUF file.
     public var path: String
+    /// What the adapter's product is multiplied by (1: as trained).
     public var scale: Float
 
+    /// An adapter at `path` with `scale`.
     public init(path: String, scale: Float = 1) {
         self.path = path
         self.scale = scale

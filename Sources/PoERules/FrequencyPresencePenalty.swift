@@ -3,11 +3,14 @@ import PoE
 /// OpenAI's (and llama.cpp's) frequency and presence penalties: a token used `c` times loses
 /// `c · frequency + (c > 0 ? presence : 0)` from its logit.
 public struct FrequencyPresencePenalty: Expert {
+    /// Subtracted once for every time a token was used.
     public var frequency: Float
+    /// Subtracted once from every token that was used at all.
     public var presence: Float
     /// Which tokens count: the response (as OpenAI), or the last n tokens of the sequence (as llama.cpp).
     public var scope: RepetitionPenalty.Scope
 
+    /// Penalties over the response by default, as OpenAI's API defines them.
     public init(frequency: Float = 0, presence: Float = 0, scope: RepetitionPenalty.Scope = .response) {
         self.frequency = frequency
         self.presence = presence

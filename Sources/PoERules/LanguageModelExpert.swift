@@ -3,9 +3,12 @@ import PoE
 /// Another language model as an expert: its log-probabilities, weighted (a negative weight makes a
 /// contrastive product: "less like this model"). Its vocabulary must equal the base model's.
 public struct LanguageModelExpert<Model: LanguageModel>: Expert {
+    /// The expert model (its vocabulary must equal the base model's).
     public let model: Model
+    /// The name traces show.
     public let name: String
 
+    /// An expert that scores with `model`'s log-probabilities.
     public init(_ model: Model, name: String = "languageModel") {
         self.model = model
         self.name = name

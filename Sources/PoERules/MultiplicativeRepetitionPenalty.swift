@@ -6,9 +6,12 @@ import PoE
 /// It is not additive in log space (it depends on the logit's sign), so as an expert its score is the
 /// change it makes to the base model's raw logit. Prefer `RepetitionPenalty` for new rule sets.
 public struct MultiplicativeRepetitionPenalty: Expert {
+    /// Positive logits of used tokens are divided by it, negative ones multiplied (above 0).
     public var penalty: Float
+    /// Which tokens count as used.
     public var scope: RepetitionPenalty.Scope
 
+    /// A penalty over the last 64 tokens by default, as llama.cpp's.
     public init(penalty: Float = 1.1, scope: RepetitionPenalty.Scope = .window(64)) {
         self.penalty = penalty
         self.scope = scope

@@ -25,6 +25,8 @@ extension RuleSet {
     /// the Tulu template.
     public static let paper = RuleSet(name: "paper", experts: [eosRule, diversityRule, uniformRule])
 
+    /// Every preset: `none`, `paper`, the three ablations `paper-no-eos`, `paper-no-diversity` and
+    /// `paper-no-uniform`, and `paper-start`.
     public static let presets: [RuleSet] = [
         none,
         paper,

@@ -15,11 +15,14 @@ public struct RepetitionPenalty: Expert {
         case window(Int)
     }
 
+    /// Subtracted once from each distinct token in scope.
     public var penalty: Float
+    /// Which tokens count as used.
     public var scope: Scope
     /// Ids never penalised.
     public var exempt: Set<TokenID>
 
+    /// A penalty; the defaults are the paper's diversity rule.
     public init(penalty: Float = 1.5, scope: Scope = .instruction, exempt: Set<TokenID> = []) {
         self.penalty = penalty
         self.scope = scope

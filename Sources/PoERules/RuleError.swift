@@ -2,12 +2,20 @@ import PoE
 
 /// Why an expert or a rule set could not be built.
 public enum RuleError: Error, Equatable, CustomStringConvertible {
+    /// A text that should name one token is not a single token of the model's vocabulary.
     case notOneToken(expert: String, text: String)
+    /// A token id outside the model's vocabulary.
     case tokenOutOfRange(expert: String, id: TokenID, vocabularySize: Int)
+    /// The model has no EOS token for the EOS ramp.
     case noEOSToken
+    /// An expert model's vocabulary differs from the base model's.
     case vocabularyMismatch(expert: String, expected: Int, found: Int, firstDifference: Int?)
+    /// A name that is neither a preset nor a file.
     case unknownPreset(String, known: [String])
+    /// A rule-set file that cannot be read or is not valid (the reason names the field, or the line and
+    /// column).
     case invalidFile(path: String, reason: String)
+    /// Two lists that go in pairs have different lengths.
     case mismatchedLengths(expert: String, first: String, firstCount: Int, second: String, secondCount: Int)
 
     public var description: String {

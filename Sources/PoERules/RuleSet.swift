@@ -3,9 +3,12 @@ import PoE
 
 /// A named list of experts with weights: a preset, or a JSON file (see docs/rules.md for the schema).
 public struct RuleSet: Sendable, Equatable, Codable {
+    /// The rule set's name (reports and traces use it).
     public var name: String
+    /// Its experts with their weights, in order.
     public var experts: [ExpertSpec]
 
+    /// A rule set named `name`.
     public init(name: String, experts: [ExpertSpec]) {
         self.name = name
         self.experts = experts
@@ -68,11 +71,14 @@ public struct RuleSet: Sendable, Equatable, Codable {
 
 /// What building experts needs from the model they will serve.
 public struct RuleBuildContext {
+    /// The model's tokenizer: texts in the rules become its tokens.
     public let tokenizer: any Tokenizer
     /// Makes a `languageModel` entry's expert: another model by name or path (nil: the base model's own
     /// weights), with the entry's LoRA adapters.
     public let languageModel: (_ model: String?, _ adapters: [AdapterReference]) throws -> any Expert
 
+    /// A context for a model with `tokenizer`; `languageModel` loads the models `languageModel` entries
+    /// name (by default such entries are an error).
     public init(tokenizer: any Tokenizer, languageModel: @escaping (_ model: String?, _ adapters: [AdapterReference]) throws -> any Expert = { name, _ in
         throw RuleError.invalidFile(path: name ?? "languageModel", reason: "no model loader was given for languageModel experts")
     }) {
@@ -83,7 +89,9 @@ public struct RuleBuildContext {
 
 /// A token named by its text (resolved to the model's own token) or by id.
 public enum TokenReference: Sendable, Equatable, Codable {
+    /// A token by its text: exactly one token of the model, leading space included.
     case text(String)
+    /// A token by id.
     case id(TokenID)
 
     public init(from decoder: any Decoder) throws {

@@ -9,12 +9,18 @@ import PoE
 /// 0 otherwise (one leading space ignored). Before the second, "!" gets `exclamation`; before the third,
 /// a newline gets `newline`.
 public struct StartBias: Expert {
+    /// Every token's score before the first response token (`firstTokenWeight` × the score of its text).
     public let firstToken: [Float]
+    /// The token "!", if the vocabulary has it as one token.
     public let exclamationID: TokenID?
+    /// The token "\n", if the vocabulary has it as one token.
     public let newlineID: TokenID?
+    /// The score of "!" before the second response token.
     public var exclamation: Float
+    /// The score of a newline before the third response token.
     public var newline: Float
 
+    /// The start rule for a model with `tokenizer`; the defaults are the reference code's.
     public init(
         tokenizer: some Tokenizer, agreements: [String] = ["Okay"], firstTokenWeight: Float = 5,
         exclamation: Float = 15, newline: Float = -10

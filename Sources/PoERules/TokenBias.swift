@@ -7,11 +7,14 @@ import PoE
 public struct TokenBias: Expert {
     /// The resolved biases, by id.
     public let ids: [TokenID]
+    /// The bias of each of `ids`, in order.
     public let values: [Float]
     /// Texts that are not one token of the vocabulary and were skipped (with `.skip`).
     public let skipped: [String]
+    /// The name traces show.
     public let name: String
 
+    /// Biases by token id (checked against the vocabulary when the product is built).
     public init(ids biases: [(TokenID, Float)], name: String = "tokenBias") {
         ids = biases.map(\.0)
         values = biases.map(\.1)
@@ -21,7 +24,9 @@ public struct TokenBias: Expert {
 
     /// What to do with a text that is not exactly one token.
     public enum Unresolvable: String, Sendable, Codable, CaseIterable {
+        /// Throw `RuleError.notOneToken`.
         case error
+        /// Leave the text out (it is listed in `skipped`).
         case skip
     }
 

@@ -4,15 +4,15 @@ import NIOCore
 
 /// An error answered the way OpenAI's API answers one:
 /// `{"error": {"message": ..., "type": ..., "param": ..., "code": ...}}` with an HTTP status.
-public struct APIError: HTTPResponseError, Sendable, Equatable {
-    public var status: HTTPResponse.Status
-    public var message: String
-    public var type: String
+package struct APIError: HTTPResponseError, Sendable, Equatable {
+    package var status: HTTPResponse.Status
+    package var message: String
+    package var type: String
     /// The request field at fault, as a path (`messages[1].content`).
-    public var param: String?
-    public var code: String?
+    package var param: String?
+    package var code: String?
 
-    public init(_ status: HTTPResponse.Status, _ message: String, type: String = "invalid_request_error", param: String? = nil, code: String? = nil) {
+    package init(_ status: HTTPResponse.Status, _ message: String, type: String = "invalid_request_error", param: String? = nil, code: String? = nil) {
         (self.status, self.message, self.type, self.param, self.code) = (status, message, type, param, code)
     }
 
@@ -37,7 +37,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         return JSONValue.object(object).encoded()
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response { response }
+    package func response(from request: Request, context: some RequestContext) throws -> Response { response }
 
     var response: Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))

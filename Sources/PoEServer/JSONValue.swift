@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON value: what the server reads from request bodies (where fields may be a string or an array,
 /// a preset name or a rule set) and writes in responses (where `null` must be written, not left out).
-public enum JSONValue: Sendable, Equatable, Codable {
+package enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +10,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case array([JSONValue])
     case object(JSONObject)
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -27,7 +27,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -100,12 +100,12 @@ public enum JSONValue: Sendable, Equatable, Codable {
 }
 
 /// A JSON object that keeps its keys in order (responses read as OpenAI's do).
-public struct JSONObject: Sendable, Equatable, Codable {
-    public private(set) var entries: [(key: String, value: JSONValue)] = []
+package struct JSONObject: Sendable, Equatable, Codable {
+    package private(set) var entries: [(key: String, value: JSONValue)] = []
 
-    public init() {}
+    package init() {}
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         get { entries.first { $0.key == key }?.value }
         set {
             if let index = entries.firstIndex(where: { $0.key == key }) {
@@ -116,9 +116,9 @@ public struct JSONObject: Sendable, Equatable, Codable {
         }
     }
 
-    public var keys: [String] { entries.map(\.key) }
+    package var keys: [String] { entries.map(\.key) }
 
-    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+    package static func == (a: JSONObject, b: JSONObject) -> Bool {
         a.entries.count == b.entries.count && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
@@ -129,12 +129,12 @@ public struct JSONObject: Sendable, Equatable, Codable {
         init?(intValue: Int) { nil }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
         for key in container.allKeys { self[key.stringValue] = try container.decode(JSONValue.self, forKey: key) }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
         for (key, value) in entries { try container.encode(value, forKey: Key(stringValue: key)) }
     }

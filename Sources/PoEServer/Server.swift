@@ -9,23 +9,28 @@ import ServiceLifecycle
 
 /// What `poe serve` runs with.
 public struct ServerConfiguration: Sendable {
+    /// The address to listen on (`127.0.0.1`: this machine only; `0.0.0.0`: every interface).
     public var host: String
     /// 0: any free port (`Server.run` reports the one it got).
     public var port: Int
     /// The name `/v1/models` lists and responses carry.
     public var modelName: String
+    /// The batch size, the queue and its timeout, and the prefill budget per step.
     public var limits: GenerationService<Transformer>.Limits
     /// Requests to `/v1` need `Authorization: Bearer` this, when set.
     public var apiKey: String?
     /// The rule set of requests that name none, with its product built for the model.
     public var defaultRules: String
+    /// `defaultRules` built for the model.
     public var defaultProduct: ProductOfExperts
     /// The template of chat requests that name none (nil: the model's own, else Tulu's).
     public var chatTemplate: PromptTemplate?
+    /// The largest request body accepted (larger ones get 413).
     public var maxBodyBytes: Int
     /// How long a graceful shutdown waits for requests in flight before cancelling them.
     public var shutdownTimeout: Duration
 
+    /// A configuration; everything but the model's name has a default.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, modelName: String, limits: GenerationService<Transformer>.Limits = .init(),
         apiKey: String? = nil, defaultRules: String = "none", defaultProduct: ProductOfExperts = .none, chatTemplate: PromptTemplate? = nil,
@@ -41,13 +46,16 @@ public struct ServerConfiguration: Sendable {
 /// as server-sent events when asked), `/v1/models`, `/health` and `/metrics`, over a
 /// `GenerationService`, so requests join and leave one batched decode between its steps.
 public final class Server: Sendable {
+    /// The model every request runs on.
     public let model: Transformer
+    /// What the server runs with.
     public let configuration: ServerConfiguration
     let service: GenerationService<Transformer>
     let metrics = ServerMetrics()
     /// The template of chat requests that name none.
     public let chatTemplate: PromptTemplate
 
+    /// A server for `model`; its generation thread starts now, and `run` starts listening.
     public init(model: Transformer, configuration: ServerConfiguration) {
         self.model = model
         self.configuration = configuration

@@ -36,7 +36,12 @@ struct AdamW: Codable {
 /// How the learning rate moves over training: a linear warm-up from 0, then a cosine or linear decay to
 /// 0 at the last step, or a constant rate.
 public enum LearningRateSchedule: String, Sendable, Codable, CaseIterable {
-    case cosine, linear, constant
+    /// Half a cosine from the peak down to 0 at the last step.
+    case cosine
+    /// A straight line from the peak down to 0 at the last step.
+    case linear
+    /// The peak throughout.
+    case constant
 
     /// The rate at `step` (0-based) of `total`, peaking at `peak` after `warmup` steps.
     public func rate(step: Int, total: Int, warmup: Int, peak: Float) -> Float {

@@ -4,7 +4,10 @@ import PoETransformer
 
 /// The projections a LoRA adapter can train, by the names `--targets` takes.
 public enum LoRATarget: String, Sendable, CaseIterable, Codable {
-    case q, k, v, o, gate, up, down
+    /// The attention's query, key, value and output projections.
+    case q, k, v, o
+    /// The feed-forward's gate, up and down projections.
+    case gate, up, down
 
     var projection: AdapterSlot.Projection {
         switch self {
@@ -35,8 +38,11 @@ struct TrainablePair {
 /// layer. A starts as PEFT starts it (uniform in ±1/√inputs), B at zero, so the adapter starts as the base
 /// model.
 public final class TrainableLoRA {
+    /// The adapter's rank r: A is (r, inputs) and B (outputs, r).
     public let rank: Int
+    /// The scale numerator: the adapter's product is multiplied by `alpha / rank`.
     public let alpha: Float
+    /// The projections adapted in every layer.
     public let targets: [LoRATarget]
     var pairs: [TrainablePair]
     /// Where each slot's pair is in `pairs`.
@@ -45,6 +51,7 @@ public final class TrainableLoRA {
     /// alpha / rank.
     var scale: Float { alpha / Float(rank) }
 
+    /// A new adapter for `model`, A drawn from a generator seeded with `seed`, B zero.
     public init(model: Transformer, rank: Int, alpha: Float, targets: [LoRATarget], seed: UInt64) {
         self.rank = rank
         self.alpha = alpha
@@ -99,7 +106,7 @@ public final class TrainableLoRA {
 
     /// The adapter in llama.cpp's format: `<base tensor>.lora_a` (ggml shape [inputs, rank]) and `.lora_b`
     /// ([rank, outputs]), F32, with `adapter.lora.alpha`.
-    public func gguf(architecture: String, name: String) -> GGUFFileWriter {
+    package func gguf(architecture: String, name: String) -> GGUFFileWriter {
         var writer = GGUFFileWriter()
         writer.metadata = [
             ("general.architecture", .string(architecture)), ("general.type", .string("adapter")),

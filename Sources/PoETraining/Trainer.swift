@@ -7,10 +7,15 @@ import PoETransformer
 /// mean over its target tokens, clipped, and an AdamW update at the scheduled rate. Everything that
 /// decides the next step is in a checkpoint, so a resumed run continues exactly.
 public final class Trainer {
+    /// The frozen base model.
     public let model: Transformer
+    /// The run's settings.
     public let settings: TrainingSettings
+    /// The adapter being trained.
     public let lora: TrainableLoRA
+    /// The examples trained on.
     public let trainingExamples: [TrainingExample]
+    /// The held-out examples.
     public let evaluationExamples: [TrainingExample]
     /// Every step's examples (indices into `trainingExamples`), over all epochs.
     public let plan: [[Int]]
@@ -71,6 +76,7 @@ public final class Trainer {
         }
     }
 
+    /// Steps in the whole run.
     public var totalSteps: Int { plan.count }
 
     /// Runs the next step and returns its log line (without the evaluation loss).

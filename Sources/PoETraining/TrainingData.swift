@@ -14,9 +14,12 @@ public enum TrainingFormat: String, Sendable, Codable, CaseIterable {
 /// One training sequence: its tokens, and the first token the loss is taken on (positions before it are
 /// context only).
 public struct TrainingExample: Sendable, Equatable, Codable {
+    /// The sequence's tokens.
     public let tokens: [TokenID]
+    /// The index of the first token the loss is taken on.
     public let lossStart: Int
 
+    /// An example whose loss starts at `lossStart`.
     public init(tokens: [TokenID], lossStart: Int) {
         self.tokens = tokens
         self.lossStart = lossStart
@@ -84,8 +87,11 @@ public enum TrainingData {
 
 /// What can go wrong in training, each in one sentence that says where.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// A training file that cannot be read or holds a bad record (at `line`, when known).
     case data(path: String, line: Int?, reason: String)
+    /// A checkpoint that cannot be written or read, or does not fit the run.
     case checkpoint(path: String, reason: String)
+    /// Settings that do not make a run.
     case settings(String)
 
     public var description: String {

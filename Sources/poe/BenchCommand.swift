@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import PoE
 import PoEBench
+import PoEModels
 import PoERules
 import PoETransformer
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PoEModels
 import PoETransformer
 
 struct InspectCommand: ParsableCommand {

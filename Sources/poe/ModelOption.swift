@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PoEModels
 import PoETransformer
 
 /// `--model NAME|PATH`, for commands that read a model file without running it.

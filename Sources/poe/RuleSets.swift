@@ -1,4 +1,5 @@
 import PoE
+import PoEModels
 import PoERules
 import PoETransformer
 

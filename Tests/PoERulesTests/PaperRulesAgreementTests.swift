@@ -1,5 +1,6 @@
 import Foundation
 import PoE
+import PoEModels
 import PoERules
 import PoETransformer
 import Testing

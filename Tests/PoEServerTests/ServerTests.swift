@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import PoE
+import PoEModels
 import PoERules
 import PoEServer
 import PoETransformer

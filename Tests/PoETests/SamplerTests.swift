@@ -71,4 +71,37 @@ import Testing
         var different = Sampler(SamplingParameters(temperature: 1, topP: 0.9, seed: 8))
         #expect((0 ..< 30).map { _ in logits.withUnsafeBufferPointer { different.sample($0) } } != first)
     }
+
+    /// On a vocabulary-sized row (with ties, a ruled-out token and a long flat tail), top-k and top-p
+    /// keep exactly what sorting the whole row keeps, in the same order.
+    @Test(arguments: [1, 2, 40, 1000], [0.05, 0.5, 0.9, 0.999] as [Float])
+    func largeRowsKeepWhatAFullSortKeeps(k: Int, p: Float) {
+        var generator = SeededGenerator(seed: UInt64(k) &* 31 &+ UInt64(p * 1000))
+        var logits = (0 ..< 50_000).map { _ in Float(generator.nextUnit() * 6 - 3) }
+        for i in stride(from: 0, to: 50_000, by: 997) { logits[i] = 2.5 }  // ties
+        logits[123] = -.infinity
+        let full = Candidates(ids: (0 ..< 50_000).map(TokenID.init), logits: logits)
+        let order = full.ids.indices.sorted { full.logits[$0] > full.logits[$1] || (full.logits[$0] == full.logits[$1] && $0 < $1) }
+        var topK = full
+        TopKStage(k: k).applied(to: &topK)
+        #expect(topK.ids == order.prefix(k).map(TokenID.init))
+        let maximum = logits.max()!
+        let total = logits.reduce(0.0) { $0 + Double(exp($1 - maximum)) }
+        var cumulative = 0.0, kept = 0
+        for index in order {
+            cumulative += Double(exp(logits[index] - maximum)) / total
+            kept += 1
+            if cumulative >= Double(p) { break }
+        }
+        var topP = full
+        TopPStage(p: p).applied(to: &topP)
+        #expect(topP.ids == order.prefix(kept).map(TokenID.init))
+    }
+}
+
+extension SamplerStage {
+    func applied(to candidates: inout Candidates) {
+        var stage = self
+        stage.apply(&candidates)
+    }
 }

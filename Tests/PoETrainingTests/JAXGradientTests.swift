@@ -1,5 +1,6 @@
 import Foundation
 import PoE
+import PoEModels
 import PoETraining
 import PoETransformer
 import Testing

@@ -128,6 +128,36 @@ import Testing
         }
     }
 
+    /// The incremental decoding equals `decodeBytes` of the tokens so far at every step, on sequences
+    /// crowded with what llama.cpp's space clean-up looks for (spaces, apostrophes, `?!.,`, `s m re ve t d`),
+    /// where decoding in parts could go wrong.
+    @Test(arguments: Tokenizers.names)
+    func incrementalDecodingEqualsWholeDecodingAtEveryStep(name: String) throws {
+        let tokenizer = try Tokenizers.named(name)
+        let tricky = [" ", "'", " '", "' ", "?", "!", ".", ",", " ?", " .", "s", "m", "re", "ve", "t", "d", "r", "v", "e", " s", "  ", "a", "é"]
+            .flatMap { (try? tokenizer.encode($0, addSpecial: false, parseSpecial: false)) ?? [] }
+        var generator = SplitMix64(seed: 20_261_203)
+        for renderSpecial in [false, true] {
+            for _ in 0 ..< 60 {
+                var decoding = tokenizer.makeIncrementalDecoding(renderSpecial: renderSpecial)
+                var ids: [TokenID] = []
+                for _ in 0 ..< 48 {
+                    let pick = generator.next() % 8
+                    let id = pick == 0 ? TokenID(generator.next() % UInt64(tokenizer.vocabulary.count)) : tricky[Int(generator.next() % UInt64(tricky.count))]
+                    ids.append(id)
+                    decoding.append(id)
+                    let whole = tokenizer.decodeBytes(ids, renderSpecial: renderSpecial)
+                    guard decoding.bytes(from: 0) == whole, decoding.byteCount == whole.count else {
+                        Issue.record("\(name): after \(ids) the incremental decoding differs from the whole one")
+                        return
+                    }
+                    let tail = max(0, whole.count - 3)
+                    #expect(decoding.bytes(from: tail) == Array(whole[tail...]))
+                }
+            }
+        }
+    }
+
     /// llama.cpp's clean-up can still remove a space when "?" arrives; it is held back until then.
     @Test func holdsBackWhatTheCleanUpMayChange() throws {
         let gpt2 = try Tokenizers.named("vocab-gpt-2")

@@ -1,5 +1,6 @@
 import Foundation
 import PoE
+import PoEModels
 import PoETransformer
 import Testing
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoE
+import PoEModels
 import PoETransformer
 
 /// Attention's share of a decode step: the step's time at growing context lengths. The weight products

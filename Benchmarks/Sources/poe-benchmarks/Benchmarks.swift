@@ -1,12 +1,20 @@
 import ArgumentParser
 import Foundation
+import PoETransformer
 
 @main
+enum BenchmarksMain {
+    static func main() {
+        OpenBLAS.restartWithFastestKernels()
+        Benchmarks.main()
+    }
+}
+
 struct Benchmarks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "poe-benchmarks",
         abstract: "swift-poe's speed benchmarks. Timings are medians over repeated runs, in seconds.",
-        subcommands: [TokenizeBenchmark.self, ExpertOverheadBenchmark.self, KernelBenchmark.self, AttentionBenchmark.self]
+        subcommands: [TokenizeBenchmark.self, ExpertOverheadBenchmark.self, KernelBenchmark.self, AttentionBenchmark.self, StreamingBenchmark.self, SamplingBenchmark.self]
     )
 }
 
@@ -21,4 +29,9 @@ func printJSONLine(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoE
+import PoEModels
 import PoERules
 import PoETransformer
 

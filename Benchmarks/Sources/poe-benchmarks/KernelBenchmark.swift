@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoEKernels
+import PoEModels
 import PoETransformer
 
 /// The weight-product kernels on the models' own tensors: for each tensor type a model holds (its

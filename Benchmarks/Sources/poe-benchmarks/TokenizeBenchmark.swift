@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PoE
 import PoEBench
+import PoEModels
 import PoETransformer
 
 /// How long a vocabulary takes to tokenize a set of instructions (AlpacaEval's 805 by default).

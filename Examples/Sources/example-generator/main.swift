@@ -5,8 +5,11 @@
 
 import Foundation
 import PoE
+import PoEModels
 import PoERules
 import PoETransformer
+
+OpenBLAS.restartWithFastestKernels()
 
 let arguments = CommandLine.arguments.dropFirst()
 let modelName = arguments.first ?? ModelCatalog.defaultName

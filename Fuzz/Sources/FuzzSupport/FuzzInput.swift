@@ -1,4 +1,5 @@
 import Foundation
+import PoEModels
 import PoETransformer
 
 /// The bytes libFuzzer hands a target, as an array.

@@ -15,6 +15,7 @@ public protocol Expert: Sendable {
 }
 
 extension Expert {
+    /// Accepts every vocabulary.
     public func check(vocabulary: Vocabulary) throws {}
 }
 
@@ -31,11 +32,13 @@ public protocol ExpertState: AnyObject {
 public struct ExpertStep {
     /// The sequence so far: the prompt, then what was generated.
     public let tokens: [TokenID]
+    /// The prompt, with its landmarks (where the instruction starts, where the response starts).
     public let prompt: Prompt
     /// The base model's own raw logits for the next token, as the model gave them: no expert's scores are
     /// in them, whatever the order of the experts. Valid only during the call.
     public let baseLogits: UnsafeBufferPointer<Float>
 
+    /// A step: the sequence so far, its prompt, and the base model's logits for the next token.
     public init(tokens: [TokenID], prompt: Prompt, baseLogits: UnsafeBufferPointer<Float>) {
         self.tokens = tokens
         self.prompt = prompt
@@ -51,6 +54,7 @@ public struct ExpertStep {
 /// A score of `-infinity` rules a token out; NaN and `+infinity` are not scores (a product holding them
 /// is rejected with `ProductError`).
 public enum ExpertScores: Sendable {
+    /// No scores this step.
     case none
     /// `values[i]` for `ids[i]`; the two have the same length, and an id may repeat (its scores add up).
     case sparse(ids: [TokenID], values: [Float])

@@ -1,8 +1,12 @@
 /// An expert with its weight in a product.
 public struct WeightedExpert: Sendable {
+    /// The expert.
     public let expert: any Expert
+    /// What its scores are multiplied by before they are added (finite; 0 switches it off, a negative
+    /// weight turns it around).
     public let weight: Float
 
+    /// An expert with a weight (checked when the product is built).
     public init(_ expert: any Expert, weight: Float = 1) {
         self.expert = expert
         self.weight = weight
@@ -17,6 +21,7 @@ public struct WeightedExpert: Sendable {
 /// normalises only when a probability is needed. Every expert sees the base model's own logits, so the
 /// order of experts does not matter (beyond the rounding of float sums).
 public struct ProductOfExperts: Sendable {
+    /// The experts and their weights, in order.
     public let experts: [WeightedExpert]
 
     /// Checks every weight (finite) and every expert against the model's vocabulary.
@@ -142,11 +147,17 @@ public final class ProductState {
 
 /// A product that is not a distribution, or experts that do not fit it.
 public enum ProductError: Error, Equatable, CustomStringConvertible {
+    /// An expert's weight is not a finite number.
     case invalidWeight(expert: String, index: Int, weight: Float)
+    /// An expert's scores do not fit the vocabulary (a wrong length, an id outside it).
     case invalidScores(expert: String, step: Int, problem: String)
+    /// The model's logits or an expert's scores made a token's score NaN or `+infinity`.
     case nonFinite(source: String, step: Int, token: TokenID, value: Float)
+    /// Every token was ruled out (`-infinity`), by the experts named.
     case everyTokenExcluded(step: Int, by: [String])
+    /// The product's buffer and the base logits differ in length.
     case sizeMismatch(base: Int, product: Int)
+    /// The product was to be written over the base logits, which experts read.
     case sharedBuffer
 
     public var description: String {

@@ -7,9 +7,9 @@ import Darwin
 /// Whole files read into memory: regular files, and streams such as pipes, process substitutions
 /// (`<(cat rules.json)`) and standard input, read to their end. Every failure is a `FileReadError`
 /// naming the path and what is wrong with it.
-public enum FileContents {
+package enum FileContents {
     /// The bytes of the file at `path`.
-    public static func read(_ path: String) throws(FileReadError) -> [UInt8] {
+    package static func read(_ path: String) throws(FileReadError) -> [UInt8] {
         var status = stat()
         guard stat(path, &status) == 0 else { throw FileReadError(path: path, problem: .from(errno)) }
         if (status.st_mode & S_IFMT) == S_IFDIR { throw FileReadError(path: path, problem: .directory) }
@@ -20,7 +20,7 @@ public enum FileContents {
     }
 
     /// Everything on standard input, until its end. A closed standard input is an error.
-    public static func readStandardInput() throws(FileReadError) -> [UInt8] {
+    package static func readStandardInput() throws(FileReadError) -> [UInt8] {
         // Started with standard input closed (`<&-`), a process may find descriptor 0 taken by whatever
         // opened a file first (the runtime's own event descriptors, which are files of no type).
         var status = stat()
@@ -46,12 +46,12 @@ public enum FileContents {
     }
 
     /// The text of the file at `path`, which must be UTF-8.
-    public static func readText(_ path: String) throws(FileReadError) -> String {
+    package static func readText(_ path: String) throws(FileReadError) -> String {
         try text(read(path), name: path)
     }
 
     /// Bytes as UTF-8 text; the error names the first byte that is not.
-    public static func text(_ bytes: [UInt8], name: String) throws(FileReadError) -> String {
+    package static func text(_ bytes: [UInt8], name: String) throws(FileReadError) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw FileReadError(path: name, problem: .notUTF8(atByte: firstInvalidUTF8Offset(bytes) ?? 0))
         }
@@ -59,7 +59,7 @@ public enum FileContents {
     }
 
     /// Where a byte sequence stops being valid UTF-8.
-    public static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+    package static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
         var offset = 0
         var decoder = UTF8()
         var iterator = bytes.makeIterator()

@@ -3,18 +3,18 @@ import Foundation
 /// Text read as lines, as the JSON-lines files of `poe bench`, `poe distill` and `poe train` are: split on
 /// "\n" bytes (not Characters: "\r\n" is one Character, and a file written on Windows would be one line), a
 /// trailing "\r" dropped.
-public enum JSONLines {
+package enum JSONLines {
     /// Every line, numbered from 1, as bytes.
-    public static func lines(_ text: String) -> [(number: Int, bytes: [UInt8])] {
+    package static func lines(_ text: String) -> [(number: Int, bytes: [UInt8])] {
         text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().map { offset, line in
             (offset + 1, Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]))
         }
     }
 
-    public static func isBlank(_ line: [UInt8]) -> Bool { line.allSatisfy { [0x20, 0x09, 0x0D].contains($0) } }
+    package static func isBlank(_ line: [UInt8]) -> Bool { line.allSatisfy { [0x20, 0x09, 0x0D].contains($0) } }
 
     /// Each non-blank line as a JSON object; `failure(line, reason)` is the error for one that is not.
-    public static func objects<E: Error>(_ text: String, failure: (Int, String) -> E) throws(E) -> [(number: Int, object: [String: Any])] {
+    package static func objects<E: Error>(_ text: String, failure: (Int, String) -> E) throws(E) -> [(number: Int, object: [String: Any])] {
         var objects: [(Int, [String: Any])] = []
         for (number, line) in lines(text) where !isBlank(line) {
             if let syntax = JSONSyntaxError.find(in: line) {

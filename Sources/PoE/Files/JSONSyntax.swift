@@ -2,16 +2,16 @@ import Foundation
 
 /// Where a JSON text stops being JSON, as a line and column a person can find: Foundation's decoder says
 /// only "not valid JSON", and its parser gives a byte offset.
-public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
+package struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     /// 1-based, counted in lines and characters.
-    public let line: Int
-    public let column: Int
-    public let problem: String
+    package let line: Int
+    package let column: Int
+    package let problem: String
 
-    public var description: String { "not valid JSON at line \(line), column \(column): \(problem)" }
+    package var description: String { "not valid JSON at line \(line), column \(column): \(problem)" }
 
     /// The first syntax error in `bytes`, or nil if they are one JSON value.
-    public static func find(in bytes: [UInt8]) -> JSONSyntaxError? {
+    package static func find(in bytes: [UInt8]) -> JSONSyntaxError? {
         if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
             return JSONSyntaxError(line: 1, column: 1, problem: bytes.isEmpty ? "the file is empty" : "there is only white space")
         }

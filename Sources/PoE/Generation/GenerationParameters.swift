@@ -1,8 +1,10 @@
 /// What a generation produces and when it stops.
 public struct GenerationParameters: Sendable {
+    /// How an instruction is framed as a prompt.
     public var template: PromptTemplate
     /// Stop after this many response tokens.
     public var maxTokens: Int
+    /// How each token is chosen from the product (greedy by default).
     public var sampling: SamplingParameters
     /// Stop as soon as the response contains one of these; the stop string is not part of the text.
     public var stopStrings: [String]
@@ -14,6 +16,7 @@ public struct GenerationParameters: Sendable {
     /// -infinity), as llama.cpp's `ignore_eos` does, so the response runs to `maxTokens` or a stop string.
     public var ignoreEndOfGeneration: Bool
 
+    /// Parameters for a generation; the defaults are the Tulu template, 256 tokens, greedy.
     public init(
         template: PromptTemplate = .tulu, maxTokens: Int = 256, sampling: SamplingParameters = .greedy,
         stopStrings: [String] = [], trace: Bool = false, topAlternatives: Int = 0, ignoreEndOfGeneration: Bool = false
@@ -40,14 +43,18 @@ public enum StopReason: String, Sendable, Codable {
     case stop
 }
 
+/// How long a generation took.
 public struct GenerationTimings: Sendable, Codable, Equatable {
     /// Time to run the prompt through the model.
     public var promptSeconds: Double
     /// Time from the first response token to the last.
     public var generationSeconds: Double
+    /// Prompt tokens run per second.
     public var promptTokensPerSecond: Double
+    /// Response tokens generated per second.
     public var generationTokensPerSecond: Double
 
+    /// Timings as measured.
     public init(promptSeconds: Double, generationSeconds: Double, promptTokensPerSecond: Double, generationTokensPerSecond: Double) {
         self.promptSeconds = promptSeconds
         self.generationSeconds = generationSeconds
@@ -69,12 +76,16 @@ public struct GenerationResult: Sendable {
     public var tokens: [TokenID]
     /// The end-of-generation token that ended it (with `stopReason` `.endOfGeneration`).
     public var stopToken: TokenID?
+    /// How many tokens the prompt had.
     public var promptTokens: Int
+    /// Why the generation ended.
     public var stopReason: StopReason
+    /// How long the prompt and the response took.
     public var timings: GenerationTimings
     /// One record per chosen token (the end-of-generation one included), when asked for.
     public var trace: [TraceRecord]
 
+    /// A result as generated.
     public init(
         text: String, tokens: [TokenID], stopToken: TokenID?, promptTokens: Int, stopReason: StopReason,
         timings: GenerationTimings, trace: [TraceRecord] = []
@@ -95,5 +106,6 @@ public enum GenerationEvent: Sendable {
     case text(String)
     /// A token was chosen (only with `trace`).
     case token(TraceRecord)
+    /// The generation ended: the last event, with the whole result.
     case finished(GenerationResult)
 }

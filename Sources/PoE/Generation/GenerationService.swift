@@ -10,6 +10,7 @@ import Synchronization
 /// Each request has its own session, experts' state and sampler seed: its tokens are those
 /// `Generator.generate` gives for the same prompt and settings, whatever else is running.
 public final class GenerationService<Model: LanguageModel>: Sendable {
+    /// How much the service takes on at once.
     public struct Limits: Sendable, Equatable {
         /// Responses stepped together.
         public var maxBatch: Int
@@ -20,6 +21,7 @@ public final class GenerationService<Model: LanguageModel>: Sendable {
         /// Prompt tokens a step takes in before its decode (rounded up to the session's chunks).
         public var prefillBudget: Int
 
+        /// Limits; each is at least 1 (`maxQueue` at least 0).
         public init(maxBatch: Int = 16, maxQueue: Int = 64, queueTimeout: Duration? = nil, prefillBudget: Int = 512) {
             self.maxBatch = max(1, maxBatch)
             self.maxQueue = max(0, maxQueue)
@@ -56,12 +58,15 @@ public final class GenerationService<Model: LanguageModel>: Sendable {
         var statistics = Statistics()
     }
 
+    /// The model every request runs on.
     public let model: Model
+    /// The service's limits.
     public let limits: Limits
     private let shared = Mutex(Shared())
     /// Signalled when there is something for an idle loop to do.
     private let wake = DispatchSemaphore(value: 0)
 
+    /// Starts a service (and its thread) for `model`.
     public init(model: Model, limits: Limits = Limits()) {
         self.model = model
         self.limits = limits
@@ -101,6 +106,7 @@ public final class GenerationService<Model: LanguageModel>: Sendable {
         return stream
     }
 
+    /// The load now, and the totals so far.
     public var statistics: Statistics { shared.withLock { $0.statistics } }
 
     /// Stops taking requests; those queued or running are finished, or, with `cancelling`, ended with a
@@ -211,8 +217,11 @@ public final class GenerationService<Model: LanguageModel>: Sendable {
 
 /// Why `GenerationService` did not take or finish a request.
 public enum GenerationServiceError: Error, Equatable, CustomStringConvertible {
+    /// The queue already holds `limit` requests.
     case queueFull(limit: Int)
+    /// The request waited longer than the queue's timeout for a place in the batch.
     case queueTimeout
+    /// The service is stopping and takes no more requests.
     case shuttingDown
 
     public var description: String {

@@ -2,10 +2,14 @@ import Foundation
 
 /// Generates responses: template → ids → prefill → (base logits → experts → sampler → stop checks)*.
 public struct Generator<Model: LanguageModel>: Sendable {
+    /// The base model.
     public let model: Model
+    /// The experts its distribution is multiplied by.
     public let product: ProductOfExperts
+    /// The template, the token limit, the sampler and the stop strings.
     public let parameters: GenerationParameters
 
+    /// A generator for `model` with `product`'s experts (none by default) and `parameters`.
     public init(model: Model, product: ProductOfExperts = .none, parameters: GenerationParameters = GenerationParameters()) {
         self.model = model
         self.product = product

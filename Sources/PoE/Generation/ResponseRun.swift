@@ -191,5 +191,5 @@ final class ResponseRun<Model: LanguageModel> {
 
 extension Duration {
     /// The duration in seconds, as a Double.
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+    package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

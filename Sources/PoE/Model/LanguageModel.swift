@@ -3,9 +3,12 @@
 /// The model itself is immutable and can be shared across tasks; all per-sequence state (the KV cache)
 /// lives in a session.
 public protocol LanguageModel: Sendable {
+    /// The model's sessions: one sequence and its KV cache each.
     associatedtype Session: LanguageModelSession
+    /// The model's tokenizer type.
     associatedtype TextTokenizer: Tokenizer
 
+    /// The model's tokens and its special ids.
     var vocabulary: Vocabulary { get }
     /// Text to ids and back, exactly as the model was trained to read it.
     var tokenizer: TextTokenizer { get }
@@ -21,6 +24,7 @@ public protocol LanguageModel: Sendable {
 }
 
 extension LanguageModel {
+    /// A new, empty sequence that can grow to the model's context length.
     public func makeSession() throws -> Session { try makeSession(capacity: nil) }
 
     /// Steps each session on its own.

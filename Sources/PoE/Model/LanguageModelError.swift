@@ -1,9 +1,15 @@
 /// Errors a language model or one of its sessions throws for bad input.
 public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
+    /// A token id outside the vocabulary, at `index` of the input.
     case tokenOutOfRange(id: TokenID, index: Int, vocabularySize: Int)
+    /// The sequence would need more positions than the session holds.
     case contextFull(needed: Int, capacity: Int)
+    /// A truncation to more tokens than the sequence has, or to fewer than none.
     case invalidTruncation(to: Int, count: Int)
+    /// No tokens were given where some are needed.
     case emptyInput
+    /// A batched decode with sessions of another model, a session twice, or a token count that does not
+    /// match.
     case invalidBatch
 
     public var description: String {

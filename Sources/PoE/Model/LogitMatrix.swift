@@ -1,10 +1,13 @@
 /// Raw logits, one row per requested position, one column per vocabulary entry.
 public struct LogitMatrix: Sendable, Equatable {
+    /// Positions: one row of logits each.
     public let rows: Int
+    /// Vocabulary entries: one logit each.
     public let columns: Int
     /// Row-major values, `rows * columns` of them.
     public var values: [Float]
 
+    /// A matrix of `rows × columns` values, row-major (`values.count` must be `rows * columns`).
     public init(rows: Int, columns: Int, values: [Float]) {
         precondition(values.count == rows * columns, "values must fill the matrix")
         self.rows = rows
@@ -12,10 +15,12 @@ public struct LogitMatrix: Sendable, Equatable {
         self.values = values
     }
 
+    /// No rows.
     public static func empty(columns: Int) -> LogitMatrix {
         LogitMatrix(rows: 0, columns: columns, values: [])
     }
 
+    /// One row: the logits for one position.
     public subscript(row: Int) -> ArraySlice<Float> {
         values[row * columns ..< (row + 1) * columns]
     }

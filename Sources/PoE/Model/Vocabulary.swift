@@ -3,11 +3,16 @@ public typealias TokenID = Int32
 
 /// What a token is, as llama.cpp's attribute bits say (and with its numbering).
 public struct TokenAttributes: OptionSet, Sendable, Hashable {
+    /// The attribute bits.
     public let rawValue: UInt32
+    /// Attributes from llama.cpp's bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// The unknown token (`<unk>`).
     public static let unknown = TokenAttributes(rawValue: 1 << 0)
+    /// A token the vocabulary reserves but never produces.
     public static let unused = TokenAttributes(rawValue: 1 << 1)
+    /// An ordinary token of text.
     public static let normal = TokenAttributes(rawValue: 1 << 2)
     /// Markup such as `<bos>` or `<end_of_turn>`: parsed from text only when asked, rendered only when asked.
     public static let control = TokenAttributes(rawValue: 1 << 3)
@@ -18,6 +23,7 @@ public struct TokenAttributes: OptionSet, Sendable, Hashable {
     public static let byte = TokenAttributes(rawValue: 1 << 5)
     /// Swallows whitespace to its left / right when parsed from text.
     public static let leftStrip = TokenAttributes(rawValue: 1 << 7)
+    /// Swallows whitespace to its right when parsed from text.
     public static let rightStrip = TokenAttributes(rawValue: 1 << 8)
 }
 
@@ -25,15 +31,20 @@ public struct TokenAttributes: OptionSet, Sendable, Hashable {
 public struct Vocabulary: Sendable {
     /// Each token's text as the model stores it (SentencePiece `▁` for a space, GPT-2's byte alphabet for BPE).
     public let pieces: [String]
+    /// Each token's attributes, by id.
     public let attributes: [TokenAttributes]
+    /// The beginning-of-sequence token, if the vocabulary has one.
     public let bos: TokenID?
+    /// The end-of-sequence token, if the vocabulary has one.
     public let eos: TokenID?
     /// Every id that ends a generation: EOS, end-of-turn markers and the like.
     public let endOfGeneration: Set<TokenID>
     /// Whether encoding with `addSpecial` puts BOS first / EOS last.
     public let addsBOS: Bool
+    /// Whether encoding with `addSpecial` puts EOS last.
     public let addsEOS: Bool
 
+    /// A vocabulary of `pieces` with their attributes and special ids.
     public init(
         pieces: [String], attributes: [TokenAttributes], bos: TokenID?, eos: TokenID?,
         endOfGeneration: Set<TokenID>, addsBOS: Bool, addsEOS: Bool = false
@@ -48,8 +59,10 @@ public struct Vocabulary: Sendable {
         self.addsEOS = addsEOS
     }
 
+    /// How many tokens the vocabulary has; valid ids are `0 ..< count`.
     public var count: Int { pieces.count }
 
+    /// Whether `id` is a token of this vocabulary.
     public func contains(_ id: TokenID) -> Bool { id >= 0 && Int(id) < pieces.count }
 
     /// Throws `LanguageModelError.tokenOutOfRange` for the first id that is not in the vocabulary.

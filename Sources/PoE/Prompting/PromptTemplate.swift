@@ -7,27 +7,35 @@
 public struct PromptTemplate: Sendable, Equatable {
     /// The markup before and after a message of one role.
     public struct Turn: Sendable, Equatable {
+        /// The markup before the message.
         public var prefix: String
+        /// The markup after the message.
         public var suffix: String
 
+        /// A turn that wraps a message in `prefix` and `suffix`.
         public init(_ prefix: String, _ suffix: String) {
             self.prefix = prefix
             self.suffix = suffix
         }
     }
 
+    /// The template's name (`tulu`, `chatml`, ...), as the CLI and the server take it.
     public let name: String
+    /// The markup around a user's message.
     public let user: Turn
+    /// The markup around a past response.
     public let assistant: Turn
     /// The system turn; nil where the family has none, and system messages join the next user message,
     /// followed by `systemSeparator` (Gemma).
     public let system: Turn?
+    /// What follows system text where it joins the next user message.
     public let systemSeparator: String
     /// What opens the response.
     public let generationPrompt: String
     /// Whether contents lose their leading and trailing white space (ASCII's, as llama.cpp's `trim`).
     public let trimsContents: Bool
 
+    /// A template from its turns; `generationPrompt` opens the response.
     public init(
         name: String, user: Turn, assistant: Turn, system: Turn?, systemSeparator: String = "\n\n", generationPrompt: String,
         trimsContents: Bool = false
@@ -48,6 +56,7 @@ public struct PromptTemplate: Sendable, Equatable {
 
     /// The markup before an instruction, and after it up to the response.
     public var prefix: String { user.prefix }
+    /// The markup after an instruction, up to the response.
     public var suffix: String { user.suffix + generationPrompt }
 
     /// The format Hewitt et al. used for base models (Tulu's): `<|user|>\n{instruction}\n<|assistant|>\n`.
@@ -77,8 +86,10 @@ public struct PromptTemplate: Sendable, Equatable {
     /// The text alone: a plain completion (a conversation's contents one after another, as they are).
     public static let raw = PromptTemplate(name: "raw", user: Turn("", ""), assistant: Turn("", ""), system: Turn("", ""), generationPrompt: "")
 
+    /// Every built-in template.
     public static let all: [PromptTemplate] = [tulu, chatml, gemma, llama3, phi3, raw]
 
+    /// The built-in template with this name, if there is one.
     public static func named(_ name: String) -> PromptTemplate? { all.first { $0.name == name } }
 
     /// The family of a model's Jinja chat template (GGUF `tokenizer.chat_template`), recognised as
@@ -146,13 +157,22 @@ public struct PromptTemplate: Sendable, Equatable {
 
 /// One message of a conversation.
 public struct ChatMessage: Sendable, Equatable, Codable {
+    /// Who wrote a message.
     public enum Role: String, Sendable, Codable, CaseIterable {
-        case system, user, assistant
+        /// Instructions about the conversation itself.
+        case system
+        /// The person the model answers.
+        case user
+        /// The model.
+        case assistant
     }
 
+    /// Who wrote it.
     public var role: Role
+    /// Its text.
     public var content: String
 
+    /// A message.
     public init(role: Role, content: String) {
         self.role = role
         self.content = content
@@ -172,10 +192,12 @@ extension String {
 
 /// A tokenized prompt and where its parts start, which experts use to know what they look at.
 public struct Prompt: Sendable, Equatable {
+    /// The prompt's tokens, BOS included where the model adds it.
     public let tokens: [TokenID]
     /// The index of the instruction's first token: the user's turn, less its opening markup.
     public let instructionStart: Int
 
+    /// A prompt whose instruction starts at `instructionStart`.
     public init(tokens: [TokenID], instructionStart: Int) {
         self.tokens = tokens
         self.instructionStart = instructionStart

@@ -14,6 +14,7 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
     /// Seeds the sequence's own random generator: the same seed gives the same draws.
     public var seed: UInt64
 
+    /// Sampling with these settings; the defaults are greedy.
     public init(temperature: Float = 0, topK: Int? = nil, topP: Float? = nil, minP: Float? = nil, seed: UInt64 = 0) {
         self.temperature = temperature
         self.topK = topK
@@ -22,8 +23,10 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
         self.seed = seed
     }
 
+    /// The most likely token at every step.
     public static let greedy = SamplingParameters()
 
+    /// Whether the most likely token is always chosen (temperature 0).
     public var isGreedy: Bool { temperature <= 0 }
 
     enum CodingKeys: String, CodingKey {
@@ -35,6 +38,7 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// A generator whose draws are fixed by `seed`.
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {

@@ -1,30 +1,39 @@
 /// Turns tokens, one at a time, into text that only ever grows: it emits whole UTF-8 characters only, and
 /// holds back the last bytes that later tokens could still change, until `finish`.
+///
+/// Each token costs time in proportion to its own text (with tokenizers that decode incrementally, as
+/// the GGUF ones do), not to the text so far.
 public struct StreamingDecoder: Sendable {
+    /// The tokenizer that decodes.
     public let tokenizer: any Tokenizer
+    /// Whether control tokens are rendered as text.
     public let renderSpecial: Bool
+    /// The tokens appended so far.
     public private(set) var tokens: [TokenID] = []
+    private var decoding: any IncrementalDecoding
     /// How many bytes of the decoding have been emitted.
     private var emitted = 0
 
+    /// A decoder with no tokens yet.
     public init(tokenizer: any Tokenizer, renderSpecial: Bool = false) {
         self.tokenizer = tokenizer
         self.renderSpecial = renderSpecial
+        decoding = tokenizer.makeIncrementalDecoding(renderSpecial: renderSpecial)
     }
 
     /// Adds a token and returns the text that is now settled (possibly empty).
     public mutating func append(_ token: TokenID) -> String {
         tokens.append(token)
-        let bytes = tokenizer.decodeBytes(tokens, renderSpecial: renderSpecial)
-        var end = max(emitted, bytes.count - tokenizer.unsettledSuffixLength)
-        end = Self.lastCharacterBoundary(in: bytes, before: end, notBefore: emitted)
-        return emit(bytes[emitted ..< end])
+        decoding.append(token)
+        let pending = decoding.bytes(from: emitted)
+        // Indices in `pending` count from `emitted`.
+        let settled = max(0, pending.count - tokenizer.unsettledSuffixLength)
+        return emit(pending[..<Self.lastCharacterBoundary(in: pending, before: settled, notBefore: 0)])
     }
 
     /// The rest of the text, once no more tokens will come.
     public mutating func finish() -> String {
-        let bytes = tokenizer.decodeBytes(tokens, renderSpecial: renderSpecial)
-        return emit(bytes[min(emitted, bytes.count)...])
+        emit(decoding.bytes(from: emitted)[...])
     }
 
     private mutating func emit(_ bytes: ArraySlice<UInt8>) -> String {

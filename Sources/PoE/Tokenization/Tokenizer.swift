@@ -1,8 +1,11 @@
 /// A stretch of a prompt, and whether special tokens written in it are recognised.
 public struct TextSegment: Sendable, Equatable {
+    /// The segment's text.
     public var text: String
+    /// Whether control tokens written in the text (`<start_of_turn>`) are recognised as such.
     public var parseSpecial: Bool
 
+    /// A segment of `text`.
     public init(_ text: String, parseSpecial: Bool) {
         self.text = text
         self.parseSpecial = parseSpecial
@@ -11,10 +14,12 @@ public struct TextSegment: Sendable, Equatable {
 
 /// Ids of a segmented text, and which ids came from which segment.
 public struct SegmentedTokens: Sendable, Equatable {
+    /// The token ids of every segment, in order.
     public var ids: [TokenID]
     /// `ids[segmentRanges[i]]` are segment i's tokens (BOS and EOS belong to none).
     public var segmentRanges: [Range<Int>]
 
+    /// Ids with the ranges of each segment's tokens.
     public init(ids: [TokenID], segmentRanges: [Range<Int>]) {
         self.ids = ids
         self.segmentRanges = segmentRanges
@@ -23,6 +28,7 @@ public struct SegmentedTokens: Sendable, Equatable {
 
 /// Text to token ids and back, exactly as the model's own tokenizer does it.
 public protocol Tokenizer: Sendable {
+    /// The vocabulary the ids index.
     var vocabulary: Vocabulary { get }
 
     /// The ids of the segments' text, tokenized as one text, except that special tokens are recognised
@@ -47,9 +53,21 @@ public protocol Tokenizer: Sendable {
     /// How many bytes at the end of a decoding may still change when more tokens follow (llama.cpp's
     /// space clean-up looks one or two characters ahead); 0 when decoding only appends.
     var unsettledSuffixLength: Int { get }
+
+    /// A decoding that grows a token at a time (see `IncrementalDecoding`). The default decodes the whole
+    /// sequence again at each token; a tokenizer whose decoding is local does better.
+    func makeIncrementalDecoding(renderSpecial: Bool) -> any IncrementalDecoding
 }
 
 extension Tokenizer {
+    /// A decoding that decodes the whole sequence again at each token.
+    public func makeIncrementalDecoding(renderSpecial: Bool) -> any IncrementalDecoding {
+        RedecodingText(tokenizer: self, renderSpecial: renderSpecial)
+    }
+
+    /// The ids of one text: `addSpecial` puts BOS (and EOS) around them where the vocabulary asks for them;
+    /// `parseSpecial` recognises control tokens written in the text. Without it such text is tokenized as
+    /// plain characters, so user text can never forge a control token.
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) throws -> [TokenID] {
         try encode(segments: [TextSegment(text, parseSpecial: parseSpecial)], addSpecial: addSpecial).ids
     }

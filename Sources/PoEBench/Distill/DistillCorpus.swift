@@ -5,6 +5,7 @@ import PoE
 /// text with passages separated by blank lines. A file whose first non-blank line starts with `{` is JSON
 /// lines.
 public enum DistillCorpus {
+    /// The passages of the file at `path`; errors name the file and the line.
     public static func read(path: String) throws(DistillError) -> [String] {
         let bytes: [UInt8]
         do {
@@ -15,6 +16,7 @@ public enum DistillCorpus {
         return try parse(bytes, path: path)
     }
 
+    /// The passages in `bytes`; errors name `path` and the line.
     public static func parse(_ bytes: [UInt8], path: String) throws(DistillError) -> [String] {
         let text: String
         do {
@@ -51,7 +53,9 @@ public enum DistillCorpus {
 
 /// What can go wrong in `poe distill`, each in one sentence that says where.
 public enum DistillError: Error, Equatable, CustomStringConvertible {
+    /// A corpus file that cannot be read or holds a bad line (at `line`, when known).
     case corpus(path: String, line: Int?, reason: String)
+    /// An output file that cannot be written, or that a resumed run does not match.
     case output(path: String, reason: String)
 
     public var description: String {

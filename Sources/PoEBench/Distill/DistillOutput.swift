@@ -8,14 +8,19 @@ import Glibc
 /// loses only what was being generated), and beside them `<out>.state.json`, the settings and the passages
 /// that gave no record. Together they say which passages are done, which is how `--resume` continues.
 public final class DistillOutput {
+    /// The records' file.
     public let path: String
+    /// The run's settings.
     public let settings: DistillSettings
     /// Source indices with a record or a skip.
     public private(set) var done: Set<Int>
+    /// Passages that gave no record.
     public private(set) var skipped: [DistillSkip]
+    /// Records written.
     public private(set) var records: Int
     private let descriptor: Int32
 
+    /// `<out>.state.json`.
     public var statePath: String { Self.statePath(path) }
     static func statePath(_ path: String) -> String { path + ".state.json" }
 

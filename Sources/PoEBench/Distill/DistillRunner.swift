@@ -6,12 +6,18 @@ import PoE
 /// output. Passages are generated in batches; each finished one is written at once, and passages the
 /// output already holds are skipped, which is how `--resume` continues an interrupted run.
 public struct DistillRunner<Model: LanguageModel>: Sendable {
+    /// The teacher model.
     public let model: Model
+    /// The teacher's rules (none: the model alone).
     public let product: ProductOfExperts
+    /// How first halves are framed (`raw`: as plain text to continue).
     public let template: PromptTemplate
+    /// The run's settings.
     public let settings: DistillSettings
+    /// Passages continued together.
     public let batchSize: Int
 
+    /// A runner.
     public init(model: Model, product: ProductOfExperts, template: PromptTemplate, settings: DistillSettings, batchSize: Int) {
         (self.model, self.product, self.template, self.settings, self.batchSize) = (model, product, template, settings, batchSize)
     }

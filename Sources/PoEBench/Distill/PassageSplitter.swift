@@ -4,20 +4,24 @@ import PoE
 /// the "instruction". The cut moves to the nearest word boundary (white space), so the first half is the
 /// passage's text up to a whole word: a prefix of the passage, with the white space at the cut dropped.
 public struct PassageSplitter<T: Tokenizer> {
+    /// The teacher's tokenizer, which counts the tokens.
     public let tokenizer: T
     /// Passages with fewer tokens are skipped.
     public let minimumTokens: Int
 
+    /// A splitter that skips passages shorter than `minimumTokens`.
     public init(tokenizer: T, minimumTokens: Int) {
         self.tokenizer = tokenizer
         self.minimumTokens = minimumTokens
     }
 
+    /// A passage cut in two.
     public struct Split: Sendable, Equatable {
         /// The first half: a prefix of the passage.
         public let instruction: String
         /// The passage after the cut (its own continuation, for comparison).
         public let rest: String
+        /// Tokens in the whole passage.
         public let passageTokens: Int
     }
 

@@ -2,10 +2,12 @@ import Foundation
 
 /// What a judge compares: a rule set's responses against the references, or against another rule set's.
 public struct JudgeComparison: Sendable, Equatable, CustomStringConvertible {
+    /// The rule set judged.
     public var ruleSet: String
     /// The other rule set; nil for the references.
     public var against: String?
 
+    /// `ruleSet` against `against` (nil: the references).
     public init(ruleSet: String, against: String? = nil) {
         self.ruleSet = ruleSet
         self.against = against
@@ -26,11 +28,14 @@ public struct JudgeComparison: Sendable, Equatable, CustomStringConvertible {
 /// Judges a report's responses: both orders of every pair a comparison needs, those not in the store asked
 /// of the judge, a few at a time, each answer stored as it comes.
 public struct BenchJudge: Sendable {
+    /// The judge asked.
     public let judge: any Judge
+    /// Questions asked at once.
     public let concurrency: Int
     /// Consecutive failed questions (after their retries) after which the judge is given up on.
     public let failureLimit: Int
 
+    /// Judging with `judge`, `concurrency` questions at a time.
     public init(judge: any Judge, concurrency: Int = 4, failureLimit: Int = 8) {
         self.judge = judge
         self.concurrency = max(1, concurrency)
@@ -48,7 +53,9 @@ public struct BenchJudge: Sendable {
 
     /// The outcome of a judging run: the win rates, and the questions that failed after their retries.
     public struct Outcome: Sendable {
+        /// The win rates.
         public var results: JudgeResults
+        /// The questions that failed after their retries, one sentence each.
         public var failures: [String]
         /// Questions asked of the judge in this run (the rest came from the store).
         public var asked: Int

@@ -9,6 +9,7 @@ public enum JudgePrompt {
     /// Changes with the wording below, so that judgments asked in other words are not taken from the cache.
     public static let version = 1
 
+    /// The system message: what the judge is asked to do, and to answer with one letter.
     public static let system = """
         You are a careful evaluator. You will see an instruction and two responses to it, labelled A and B. \
         Decide which response follows the instruction better: the one that does what was asked, is correct, \
@@ -85,9 +86,12 @@ public enum JudgePrompt {
 
 /// One message of a chat request.
 public struct ChatTurn: Sendable, Codable, Equatable {
+    /// `system`, `user` or `assistant`.
     public var role: String
+    /// The message's text.
     public var content: String
 
+    /// A message.
     public init(role: String, content: String) {
         self.role = role
         self.content = content
@@ -97,19 +101,27 @@ public struct ChatTurn: Sendable, Codable, Equatable {
 /// What a judge endpoint answered: its text and, where it gives them, each answer token's log-probability
 /// and its most likely alternatives.
 public struct JudgeAnswer: Sendable, Codable, Equatable {
+    /// The answer's text.
     public var content: String
+    /// Each answer token with its log-probability and alternatives, where the endpoint gave them.
     public var tokens: [TokenPosition]?
 
+    /// An answer.
     public init(content: String, tokens: [TokenPosition]? = nil) {
         self.content = content
         self.tokens = tokens
     }
 
+    /// One token of the answer.
     public struct TokenPosition: Sendable, Codable, Equatable {
+        /// The token's text.
         public var token: String
+        /// Its log-probability.
         public var logProbability: Double
+        /// The most likely tokens at its position.
         public var alternatives: [TokenAlternative]
 
+        /// A token of an answer.
         public init(token: String, logProbability: Double, alternatives: [TokenAlternative]) {
             (self.token, self.logProbability, self.alternatives) = (token, logProbability, alternatives)
         }
@@ -121,10 +133,14 @@ public struct JudgeAnswer: Sendable, Codable, Equatable {
     }
 }
 
+/// A token the judge could have written, with its log-probability.
 public struct TokenAlternative: Sendable, Codable, Equatable {
+    /// The token's text.
     public var token: String
+    /// Its log-probability.
     public var logProbability: Double
 
+    /// An alternative.
     public init(token: String, logProbability: Double) {
         (self.token, self.logProbability) = (token, logProbability)
     }

@@ -5,16 +5,22 @@ import PoE
 public struct Judgment: Sendable, Codable, Equatable {
     /// Names the question: the judge model, the prompt's version, the instruction and both texts in order.
     public var key: String
+    /// The judge model's name.
     public var judgeModel: String
+    /// The version of the judge prompt's wording.
     public var promptVersion: Int
     /// The instruction (from 0) and what was shown as A and as B: a rule set's name or "reference".
     public var index: Int
+    /// What was shown as A.
     public var first: String
+    /// What was shown as B.
     public var second: String
+    /// The judge's answer.
     public var answer: JudgeAnswer
     /// The probability the judge gave A over B; nil when its answer read as neither (unparseable).
     public var firstProbability: Double?
 
+    /// A judgment; `firstProbability` is read from the answer.
     public init(key: String, judgeModel: String, index: Int, first: String, second: String, answer: JudgeAnswer) {
         self.key = key
         self.judgeModel = judgeModel
@@ -53,9 +59,12 @@ public struct Judgment: Sendable, Codable, Equatable {
 /// A bench's judgments, kept in `judgments.jsonl` beside its report, so that `--resume` and judging again
 /// ask only what has not been asked (of this judge, in these words, about these texts).
 public struct JudgmentStore: Sendable {
+    /// `judgments.jsonl`'s location.
     public let url: URL
+    /// The judgments by key.
     public private(set) var judgments: [String: Judgment] = [:]
 
+    /// `judgments.jsonl` in a report's directory.
     public static func fileURL(in directory: URL) -> URL { directory.appendingPathComponent("judgments.jsonl") }
 
     /// The judgments the directory holds (none if it has no file). A last line cut short (a run stopped

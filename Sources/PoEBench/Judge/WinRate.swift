@@ -5,6 +5,7 @@ import PoE
 public struct PairVerdict: Sendable, Equatable {
     /// The probability the judge prefers the rule set's response, averaged over the two orders.
     public var preference: Double
+    /// Win, tie or loss.
     public var outcome: Outcome
     /// The rule set's response's length minus the other's, in characters.
     public var lengthDifference: Double
@@ -12,7 +13,14 @@ public struct PairVerdict: Sendable, Equatable {
     /// Both orders chose the rule set's response (win), both chose the other (loss), or they disagreed:
     /// the judge went by position, not by the responses (tie). (An order whose probability is exactly
     /// one half chose neither, and the other order decides.)
-    public enum Outcome: Sendable, Equatable { case win, tie, loss }
+    public enum Outcome: Sendable, Equatable {
+        /// Both orders chose the rule set's response.
+        case win
+        /// The orders disagreed.
+        case tie
+        /// Both orders chose the other.
+        case loss
+    }
 
     /// The verdict from P(A) when the rule set's response was A, and P(A) when it was B.
     public init(subjectFirst: Double, subjectSecond: Double, lengthDifference: Double) {
@@ -26,13 +34,17 @@ public struct PairVerdict: Sendable, Equatable {
 
 /// One comparison's result over the instructions: a rule set against the references or another rule set.
 public struct WinRate: Sendable, Codable, Equatable {
+    /// The rule set judged.
     public var ruleSet: String
     /// "reference", or the other rule set's name.
     public var against: String
     /// Instructions with a verdict; wins, ties and losses among them.
     public var judged: Int
+    /// Instructions both orders gave to the rule set.
     public var wins: Int
+    /// Instructions where the orders disagreed.
     public var ties: Int
+    /// Instructions both orders gave to the other side.
     public var losses: Int
     /// Instructions where the judge's answer, in either order, read as neither response.
     public var unparseable: Int
@@ -40,9 +52,11 @@ public struct WinRate: Sendable, Codable, Equatable {
     public var missing: Int
     /// The mean preference for the rule set's response, and its bootstrap 95 % interval.
     public var winRate: Double?
+    /// The win rate's bootstrap 95 % interval, low and high.
     public var winRateInterval: [Double]?
     /// The win rate with the length difference's effect taken out (AlpacaEval 2's idea), and its interval.
     public var lengthControlledWinRate: Double?
+    /// The length-controlled rate's bootstrap 95 % interval.
     public var lengthControlledInterval: [Double]?
 
     enum CodingKeys: String, CodingKey {
@@ -51,6 +65,8 @@ public struct WinRate: Sendable, Codable, Equatable {
         case lengthControlledWinRate = "length_controlled_win_rate", lengthControlledInterval = "length_controlled_win_rate_interval"
     }
 
+    /// The rates over `verdicts`, with their intervals (a fixed seed, so the same verdicts give the same
+    /// numbers).
     public init(ruleSet: String, against: String, verdicts: [PairVerdict], unparseable: Int, missing: Int) {
         self.ruleSet = ruleSet
         self.against = against
@@ -125,11 +141,16 @@ public struct WinRate: Sendable, Codable, Equatable {
 
 /// The judge's results in a report (`report.json`'s `judge`).
 public struct JudgeResults: Sendable, Codable, Equatable {
+    /// The judge model's name.
     public var model: String
+    /// Where it was asked.
     public var url: String
+    /// The version of the prompt's wording.
     public var promptVersion: Int
+    /// One entry per comparison.
     public var winRates: [WinRate]
 
+    /// Results with the current prompt's version.
     public init(model: String, url: String, winRates: [WinRate]) {
         self.model = model
         self.url = url

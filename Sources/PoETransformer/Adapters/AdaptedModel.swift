@@ -2,9 +2,12 @@ import PoE
 
 /// An adapter and the scale a user gives it (llama.cpp's `--lora FILE` is scale 1, `--lora-scaled FILE S`).
 public struct ScaledAdapter: Sendable {
+    /// The adapter.
     public let adapter: LoRAAdapter
+    /// What its product is multiplied by (1: as trained).
     public let scale: Float
 
+    /// An adapter with a scale.
     public init(_ adapter: LoRAAdapter, scale: Float = 1) {
         self.adapter = adapter
         self.scale = scale

@@ -9,6 +9,7 @@ import PoEKernels
 /// `alpha` 0 or absent, the factor is 1). A and B are small (rank · (inputs + outputs) floats), so they
 /// are dequantized to float32 once, here; the base weights stay mapped and shared.
 public final class LoRAAdapter: Sendable {
+    /// The adapter file's path.
     public let path: String
     /// `adapter.lora.alpha`, 0 when the file has none.
     public let alpha: Float
@@ -31,6 +32,7 @@ public final class LoRAAdapter: Sendable {
         try self.init(file: file, for: model)
     }
 
+    /// Reads the adapter in `file` and checks every pair against `model`'s matrices.
     public init(file: GGUFFile, for model: Transformer) throws(AdapterError) {
         path = file.path
         do throws(AdapterProblem) {
@@ -185,20 +187,35 @@ struct AdapterValues: Sendable {
 /// An adapter that cannot be used with a model, and why.
 public typealias AdapterError = FileError<AdapterProblem>
 
+/// What is wrong with a LoRA adapter file, or with an adapter for a model.
 public enum AdapterProblem: Error, Equatable, CustomStringConvertible {
+    /// The file is not a valid GGUF file.
     case file(GGUFError)
+    /// `general.type` is not `adapter` (its value, if any).
     case notAnAdapter(String?)
+    /// `adapter.type` is not `lora` (its value, if any).
     case notLoRA(String?)
+    /// The adapter was made for another architecture.
     case architectureMismatch(adapter: String?, model: String)
+    /// `adapter.lora.alpha` is not a finite 32-bit float.
     case invalidAlpha
+    /// A tensor that is neither a `.lora_a` nor a `.lora_b` tensor.
     case unexpectedTensor(String)
+    /// A weight with only one of its two LoRA tensors.
     case missingHalf(String)
+    /// A LoRA pair for a matrix the model does not have.
     case unknownTarget(String)
+    /// An adapter of the token embedding, which this model also uses as its output matrix.
     case tiedEmbedding
+    /// A pair whose shapes do not fit the matrix it adapts.
     case wrongShape(tensor: String, a: [Int], b: [Int], expected: String)
+    /// A tensor of a type swift-poe cannot read.
     case unsupportedType(tensor: String, type: GGMLType)
+    /// The file holds no LoRA tensors.
     case noPairs
+    /// A scale that is not a finite number.
     case invalidScale(Float)
+    /// The adapter was read for a model whose matrices have other shapes.
     case readForAnotherModel
 
     public var description: String {

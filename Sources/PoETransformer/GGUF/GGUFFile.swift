@@ -3,11 +3,15 @@
 /// Every length and offset in the file is checked against the file's size before it is used, so a
 /// truncated or hostile file gives a `GGUFError` that names the problem, never a crash.
 public final class GGUFFile: Sendable {
+    /// The file's path, as given.
     public let path: String
+    /// The GGUF version (2 or 3).
     public let version: UInt32
+    /// The key-value metadata.
     public let metadata: GGUFMetadata
     /// In file order.
     public let tensors: [GGUFTensorInfo]
+    /// The alignment of tensor data (`general.alignment`, else `defaultAlignment`).
     public let alignment: Int
     /// Where the data section starts in the file.
     public let dataOffset: Int
@@ -15,14 +19,17 @@ public final class GGUFFile: Sendable {
     private let file: MappedFile
     private let tensorIndex: [String: Int]
 
+    /// GGUF's alignment where a file does not give one.
     public static let defaultAlignment = 32
     static let maximumArrayNesting = 8
 
+    /// Maps and checks the file at `path`: its header, metadata and tensor table, every tensor's type,
+    /// shape and place inside the file. Throws one `GGUFError` that says what is wrong and where.
     public convenience init(path: String) throws(GGUFError) {
         try self.init(file: MappedFile(path: path))
     }
 
-    public init(file: MappedFile) throws(GGUFError) {
+    package init(file: MappedFile) throws(GGUFError) {
         self.file = file
         path = file.path
         do throws(GGUFProblem) {
@@ -119,6 +126,7 @@ public final class GGUFFile: Sendable {
         }
     }
 
+    /// The tensor with this name, if there is one.
     public func tensor(named name: String) -> GGUFTensorInfo? {
         tensorIndex[name].map { tensors[$0] }
     }

@@ -2,9 +2,9 @@ import Foundation
 
 /// Writes a GGUF file (version 3): metadata and float32 tensors, the data aligned as the format asks.
 /// Enough for the files swift-poe makes itself, such as the LoRA adapters `poe train` writes.
-public struct GGUFFileWriter {
+package struct GGUFFileWriter {
     /// A metadata value this writer knows how to store.
-    public enum Value {
+    package enum Value {
         case string(String)
         case uint32(UInt32)
         case float32(Float)
@@ -14,27 +14,27 @@ public struct GGUFFileWriter {
         case int32s([Int32])
     }
 
-    public struct Tensor {
-        public var name: String
+    package struct Tensor {
+        package var name: String
         /// ggml's order: the row length first.
-        public var shape: [Int]
-        public var values: [Float]
+        package var shape: [Int]
+        package var values: [Float]
 
-        public init(name: String, shape: [Int], values: [Float]) {
+        package init(name: String, shape: [Int], values: [Float]) {
             self.name = name
             self.shape = shape
             self.values = values
         }
     }
 
-    public var metadata: [(key: String, value: Value)] = []
-    public var tensors: [Tensor] = []
-    public let alignment = 32
+    package var metadata: [(key: String, value: Value)] = []
+    package var tensors: [Tensor] = []
+    package let alignment = 32
 
-    public init() {}
+    package init() {}
 
     /// The file's bytes.
-    public func bytes() -> [UInt8] {
+    package func bytes() -> [UInt8] {
         var out: [UInt8] = Array("GGUF".utf8)
         append(UInt32(3), to: &out)
         append(UInt64(tensors.count), to: &out)
@@ -90,7 +90,7 @@ public struct GGUFFileWriter {
     }
 
     /// Writes the file (atomically: a reader never sees half of it).
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         try Data(bytes()).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 

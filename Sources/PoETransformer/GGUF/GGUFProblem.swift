@@ -1,22 +1,40 @@
 /// What is wrong with a GGUF file.
 public enum GGUFProblem: Error, Equatable, CustomStringConvertible {
+    /// The file could not be opened or mapped.
     case cannotOpen(reason: String)
+    /// The file is empty.
     case emptyFile
+    /// The file does not start with `GGUF`.
     case notGGUF(magic: [UInt8])
+    /// A GGUF version other than 2 or 3.
     case unsupportedVersion(UInt32)
+    /// The file ends in the middle of what was being read.
     case truncated(reading: String, offset: Int, needed: Int, fileSize: Int)
+    /// A string's length runs past the end of the file.
     case lengthPastEnd(of: String, length: UInt64, offset: Int, remaining: Int)
+    /// A count (of keys, tensors or array elements) larger than the rest of the file could hold.
     case countPastEnd(of: String, count: UInt64, remaining: Int)
+    /// A metadata value of a type GGUF does not define.
     case unknownValueType(key: String, rawValue: UInt32)
+    /// Arrays nested deeper than any real file nests them.
     case nestedTooDeep(key: String)
+    /// A metadata key that appears twice.
     case duplicateKey(String)
+    /// `general.alignment` is not a power of two that fits.
     case invalidAlignment(key: String, value: String)
+    /// A tensor with more than four dimensions.
     case tooManyDimensions(tensor: String, count: UInt32)
+    /// A tensor whose shape is zero in some dimension or too large to address.
     case invalidShape(tensor: String, shape: [UInt64])
+    /// A tensor type ggml does not define.
     case unknownTensorType(tensor: String, rawValue: UInt32)
+    /// A row that is not a whole number of its type's blocks.
     case partialBlock(tensor: String, type: GGMLType, rowLength: Int)
+    /// A tensor name that appears twice.
     case duplicateTensor(String)
+    /// A tensor's data not aligned as the file says.
     case misalignedTensor(tensor: String, offset: UInt64, alignment: Int)
+    /// A tensor's data runs past the end of the file.
     case tensorPastEnd(tensor: String, offset: UInt64, size: Int, dataSize: Int)
 
     public var description: String {

@@ -1,6 +1,8 @@
 /// The value types of GGUF metadata, with their numbering in the file.
 public enum GGUFValueType: UInt32, Sendable, CustomStringConvertible {
+    /// Numbers and booleans.
     case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7
+    /// Strings (length-prefixed UTF-8), arrays, and the 64-bit numbers.
     case string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
 
     public var description: String {
@@ -35,11 +37,14 @@ public enum GGUFValueType: UInt32, Sendable, CustomStringConvertible {
 
 /// One metadata value.
 public enum GGUFValue: Sendable, Equatable {
+    /// An integer of its width.
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
+    /// A 64-bit integer, a float, a boolean or a string.
     case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool), string(String)
     /// Elements all of `elementType`; arrays can hold arrays.
     case array(elementType: GGUFValueType, values: [GGUFValue])
 
+    /// The value's type in the file.
     public var type: GGUFValueType {
         switch self {
         case .uint8: .uint8
@@ -82,14 +87,17 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
+    /// The string, if this is one.
     public var string: String? {
         if case let .string(v) = self { v } else { nil }
     }
 
+    /// The boolean, if this is one.
     public var bool: Bool? {
         if case let .bool(v) = self { v } else { nil }
     }
 
+    /// The elements, if this is an array.
     public var array: [GGUFValue]? {
         if case let .array(_, values) = self { values } else { nil }
     }

@@ -8,11 +8,11 @@ import Darwin
 ///
 /// `@unchecked Sendable` is safe: the mapping is created `PROT_READ` in `init`, never written through,
 /// and unmapped only in `deinit`, when no other reference (and so no other thread) can reach it.
-public final class MappedFile: @unchecked Sendable {
-    public let path: String
-    public let bytes: UnsafeRawBufferPointer
+package final class MappedFile: @unchecked Sendable {
+    package let path: String
+    package let bytes: UnsafeRawBufferPointer
 
-    public init(path: String) throws(GGUFError) {
+    package init(path: String) throws(GGUFError) {
         self.path = path
         // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever. It changes
         // nothing for a regular file, and anything else is refused below.

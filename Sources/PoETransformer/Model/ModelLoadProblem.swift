@@ -1,12 +1,20 @@
 /// What keeps a GGUF file from loading as a model.
 public enum ModelLoadProblem: Error, Equatable, CustomStringConvertible {
+    /// An architecture swift-poe does not run.
     case unsupportedArchitecture(String)
+    /// A metadata key the model needs is missing or wrong.
     case metadata(GGUFMetadataError)
+    /// The vocabulary could not be read.
     case tokenizer(TokenizerError)
+    /// A hyperparameter outside the values that make sense.
     case invalidHyperparameter(key: String, value: String, requirement: String)
+    /// A feature of the file that swift-poe does not implement.
     case unsupported(feature: String)
+    /// A weight the architecture needs is not in the file.
     case missingTensor(String)
+    /// A weight whose shape does not fit the hyperparameters.
     case wrongShape(tensor: String, expected: [Int], found: [Int])
+    /// A weight of a type swift-poe cannot read.
     case unsupportedTensorType(UnsupportedTensorType)
 
     public var description: String {

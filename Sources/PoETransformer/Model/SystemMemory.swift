@@ -24,8 +24,11 @@ enum SystemMemory {
 
 /// A request for more memory than the machine has.
 public struct MemoryError: Error, Equatable, CustomStringConvertible {
+    /// What needed the memory.
     public let what: String
+    /// Bytes needed.
     public let needed: Int
+    /// Bytes the machine has available.
     public let available: Int
 
     public var description: String {

@@ -5,8 +5,11 @@ import PoE
 ///
 /// Immutable after loading, so one instance serves any number of sessions on any threads.
 public final class Transformer: LanguageModel {
+    /// The GGUF file the weights are read from, in place.
     public let file: GGUFFile
+    /// The hyperparameters.
     public let config: TransformerConfig
+    /// The model's tokenizer, from the same file.
     public let tokenizer: GGUFTokenizer
     package let weights: TransformerWeights
     /// The distinct RoPE variants, and which one each layer uses (Gemma 3 has a local and a global one).
@@ -16,6 +19,7 @@ public final class Transformer: LanguageModel {
     public let adapters: [ScaledAdapter]
     let adapterTable: AdapterTable
 
+    /// The longest sequence the model was trained for.
     public var contextLength: Int { config.contextLength }
     public var vocabulary: Vocabulary { tokenizer.vocabulary }
 
@@ -24,6 +28,7 @@ public final class Transformer: LanguageModel {
         try self.init(file: GGUFFile(path: path))
     }
 
+    /// The model in an opened GGUF file; throws `ModelLoadError` naming what is unsupported or missing.
     public convenience init(file: GGUFFile) throws(ModelLoadError) {
         try self.init(file: file, layers: nil)
     }
@@ -86,6 +91,8 @@ public final class Transformer: LanguageModel {
         try TransformerSession.decode(sessions, tokens: tokens)
     }
 
+    /// A new, empty sequence of at most `capacity` tokens (default: the context length). Its KV cache
+    /// grows as it fills; throws `MemoryError` when the machine lacks the memory for the first positions.
     public func makeSession(capacity: Int? = nil) throws -> TransformerSession {
         let capacity = capacity ?? config.contextLength
         guard capacity > 0 else { throw LanguageModelError.contextFull(needed: 1, capacity: capacity) }

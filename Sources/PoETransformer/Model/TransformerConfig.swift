@@ -1,5 +1,6 @@
 /// The hyperparameters of a decoder-only transformer, read from GGUF metadata (`{arch}.*` keys).
 public struct TransformerConfig: Sendable, Equatable {
+    /// The architectures swift-poe runs (`general.architecture`).
     public enum Architecture: String, Sendable, CaseIterable {
         /// Llama and its many relatives (SmolLM2 among them).
         case llama
@@ -15,6 +16,7 @@ public struct TransformerConfig: Sendable, Equatable {
         case halves
     }
 
+    /// The gated feed-forward's activation.
     public enum Activation: Sendable, Equatable {
         /// SwiGLU: `silu(gate) * up`.
         case silu
@@ -24,12 +26,14 @@ public struct TransformerConfig: Sendable, Equatable {
 
     /// How one layer attends: its RoPE frequencies and, for local layers, its window.
     public struct LayerAttention: Sendable, Equatable {
+        /// The frequency base θ.
         public var ropeBase: Float
         /// Position multiplier (1 / linear scaling factor).
         public var ropeScale: Float
         /// A query at position p sees keys at positions p - window + 1 ... p; nil sees all earlier keys.
         public var window: Int?
 
+        /// A layer's attention settings.
         public init(ropeBase: Float, ropeScale: Float, window: Int?) {
             self.ropeBase = ropeBase
             self.ropeScale = ropeScale
@@ -37,27 +41,39 @@ public struct TransformerConfig: Sendable, Equatable {
         }
     }
 
+    /// The architecture.
     public var architecture: Architecture
+    /// Tokens in the vocabulary: rows of the embedding and of the output matrix.
     public var vocabularySize: Int
+    /// The width of the residual stream.
     public var embeddingLength: Int
+    /// Transformer blocks.
     public var layerCount: Int
+    /// The width of the feed-forward's hidden layer.
     public var feedForwardLength: Int
+    /// Query heads.
     public var headCount: Int
+    /// Key and value heads (fewer than query heads with grouped-query attention).
     public var kvHeadCount: Int
     /// Length of each query and key head.
     public var headDimension: Int
     /// Length of each value head.
     public var valueDimension: Int
+    /// The longest sequence the model was trained for.
     public var contextLength: Int
+    /// The epsilon of every RMSNorm.
     public var rmsEpsilon: Float
     /// Leading dimensions of each head that RoPE rotates.
     public var ropeDimensions: Int
+    /// Which dimensions RoPE rotates together.
     public var ropeStyle: RoPEStyle
+    /// Each layer's attention settings.
     public var layers: [LayerAttention]
     /// Multiplies q·k before the softmax.
     public var attentionScale: Float
     /// Multiplies token embeddings (Gemma: √d).
     public var embeddingScale: Float
+    /// The feed-forward's activation.
     public var activation: Activation
     /// Gemma's per-head RMSNorm of q and k before RoPE.
     public var normalizesQueriesAndKeys: Bool

@@ -4,6 +4,7 @@ import PoE
 ///
 /// Not thread-safe: a session is used by one task at a time (several sessions may run in parallel).
 public final class TransformerSession: LanguageModelSession {
+    /// The model the session runs.
     public let model: Transformer
     public let capacity: Int
     public internal(set) var tokens: [TokenID] = []

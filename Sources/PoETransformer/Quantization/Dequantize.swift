@@ -2,9 +2,12 @@ import PoEKernels
 
 /// A tensor type swift-poe cannot read.
 public struct UnsupportedTensorType: Error, Equatable, CustomStringConvertible {
+    /// The tensor's name.
     public let tensor: String
+    /// Its type.
     public let type: GGMLType
 
+    /// The type of `tensor` is not one swift-poe reads.
     public init(tensor: String, type: GGMLType) {
         self.tensor = tensor
         self.type = type
@@ -20,6 +23,7 @@ public struct UnsupportedTensorType: Error, Equatable, CustomStringConvertible {
 public let dequantizableTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
 extension GGMLType {
+    /// Whether swift-poe can read values of this type.
     public var isDequantizable: Bool { dequantizableTypes.contains(self) }
 }
 

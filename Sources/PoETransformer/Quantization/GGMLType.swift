@@ -3,10 +3,16 @@
 /// Every type is known so that a file's layout can be checked and shown; `isDequantizable` says which
 /// ones swift-poe can turn into numbers.
 public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Floating point, and the first block-quantized types (blocks of 32 values with a scale, and for
+    /// `_1` and `q8_1` a minimum or sum): `Q4_0` is 4 bits a value.
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
+    /// The "K" types: super-blocks of 256 values with quantized scales.
     case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
+    /// Importance-matrix quantizations (lattice codebooks).
     case iq2_xxs = 16, iq2_xs = 17, iq3_xxs = 18, iq1_s = 19, iq4_nl = 20, iq3_s = 21, iq2_s = 22, iq4_xs = 23
+    /// Integers and doubles, `IQ1_M`, and bfloat16.
     case i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, iq1_m = 29, bf16 = 30
+    /// Ternary types and microscaling FP4.
     case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39
 
     /// The name ggml and gguf-py use, e.g. `Q4_K`.

@@ -37,6 +37,7 @@ public final class GGUFTokenizer: Tokenizer {
         try self.init(metadata: GGUFFile(path: path).metadata)
     }
 
+    /// The tokenizer a file's metadata describes (`tokenizer.ggml.*`).
     public init(metadata: GGUFMetadata) throws(TokenizerError) {
         let name: String
         do { name = try metadata.string("tokenizer.ggml.model") ?? "llama" } catch { throw .metadata(error) }
@@ -173,6 +174,10 @@ public final class GGUFTokenizer: Tokenizer {
     }
 
     public var unsettledSuffixLength: Int { cleansSpaces ? 4 : 0 }
+
+    public func makeIncrementalDecoding(renderSpecial: Bool) -> any IncrementalDecoding {
+        GGUFIncrementalDecoding(tokenizer: self, renderSpecial: renderSpecial)
+    }
 
     /// llama.cpp's `clean_spaces` passes (for GPT-2 style vocabularies), ported index for index: drop the
     /// space in " ?", " !", " .", " ,"; turn " ' " into "'"; drop the space before 's 'm 're 've.

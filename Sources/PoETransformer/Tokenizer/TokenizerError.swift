@@ -1,12 +1,20 @@
 /// Why a tokenizer could not be built from a file's metadata, or could not encode a text.
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    /// A tokenizer key is missing or wrong.
     case metadata(GGUFMetadataError)
+    /// A tokenizer model other than SentencePiece (`llama`) or byte-level BPE (`gpt2`).
     case unsupportedModel(String)
+    /// A BPE pre-tokenizer swift-poe does not know.
     case unsupportedPreTokenizer(String)
+    /// A BPE vocabulary without its merges.
     case missingMerges
+    /// Two tokens with the same text.
     case duplicateToken(text: String, first: Int, second: Int)
+    /// A special token id that is outside the vocabulary.
     case missingSpecialToken(key: String)
+    /// A byte-fallback vocabulary without the token for this byte.
     case missingByteToken(UInt8)
+    /// No tokens at all.
     case emptyVocabulary
 
     public var description: String {

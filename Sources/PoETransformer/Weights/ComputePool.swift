@@ -25,6 +25,7 @@ public enum ComputeThreads {
 
     private static let stored = Atomic<Int>(cores)
 
+    /// The threads the engine uses now.
     public static var count: Int { stored.load(ordering: .relaxed) }
 
     /// Sets the thread count, at least 1 and at most `cores`: the pool's workers spin while they wait,

@@ -1,4 +1,5 @@
 import Foundation
+import PoEModels
 import PoETransformer
 
 /// The two real models, loaded once per test process (fetched first if the store lacks them).

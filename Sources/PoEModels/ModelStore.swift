@@ -2,10 +2,13 @@ import Foundation
 
 /// Where fetched models live (`$POE_MODELS`, else `~/.cache/poe/models`), and how they get there.
 public struct ModelStore: Sendable {
+    /// The folder the files are kept in.
     public let directory: URL
     /// The Python that runs pip (`$POE_PYTHON`, else `python3`).
     public let python: String
 
+    /// A store in `directory` (default: `$POE_MODELS`, else `~/.cache/poe/models`) that fetches with
+    /// `python` (default: `$POE_PYTHON`, else `python3`).
     public init(directory: URL? = nil, python: String? = nil) {
         let environment = ProcessInfo.processInfo.environment
         if let directory {
@@ -19,10 +22,12 @@ public struct ModelStore: Sendable {
         self.python = python ?? environment["POE_PYTHON"] ?? "python3"
     }
 
+    /// Where the entry's file is, or will be once fetched.
     public func location(of entry: CatalogEntry) -> URL {
         directory.appendingPathComponent(entry.fileName)
     }
 
+    /// Whether the entry's file is in the store.
     public func isFetched(_ entry: CatalogEntry) -> Bool {
         FileManager.default.fileExists(atPath: location(of: entry).path)
     }
@@ -95,9 +100,13 @@ public struct ModelStore: Sendable {
     }
 }
 
+/// Why a model could not be found or fetched.
 public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
+    /// Neither a file nor a name in the catalog.
     case unknownModel(String)
+    /// The downloaded file's SHA-256 is not the catalog's.
     case checksumMismatch(name: String, expected: String, found: String)
+    /// Fetching or moving the file failed (the message says how).
     case io(String)
 
     public var description: String {
