@@ -2,7 +2,7 @@
 """Prompt processing and generation speed of swift-poe (`poe speed`) and llama.cpp (llama-cpp-python) on
 the same GGUF file, in one run, as ratios.
 
-    python3 Benchmarks/speed_side_by_side.py [--models gemma-3-270m,smollm2-135m-instruct] [--threads 2]
+    python3 Benchmarks/speed_side_by_side.py [--models gemma-3-270m,smollm2-135m-instruct] [--threads 2] [--contention]
 
 For each model, alternating the two engines each repetition (the machine is shared and noisy):
 - pp: a prompt of 512 random tokens from an empty context;
@@ -11,7 +11,9 @@ For each model, alternating the two engines each repetition (the machine is shar
   stream (the issue's bar is 3x).
 Both engines first run each measurement once untimed (llama-bench's warm-up: the weights' pages and the
 buffers are touched before timing). Medians over --repetitions. Ratios are swift-poe's rate over llama.cpp's: above 1, swift-poe is faster.
-Also prints swift-poe's peak resident memory against the file's size plus the KV cache.
+Also prints swift-poe's peak resident memory against the file's size plus the KV cache, and the machine's
+instruction-set level. With --contention another process keeps one core busy (`while True: pass`) through
+every measurement of both engines: a shared machine.
 
     python3 Benchmarks/speed_side_by_side.py --lora [--lora-rank 8]
 
@@ -82,6 +84,7 @@ def main():
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--contention", action="store_true", help="keep one core busy with another process throughout")
     parser.add_argument("--lora", action="store_true", help="measure the cost of a LoRA adapter instead")
     parser.add_argument("--lora-rank", type=int, default=8)
     args = parser.parse_args()
@@ -89,10 +92,34 @@ def main():
     subprocess.run(["swift", "build", "-c", "release", "--package-path", str(ROOT), "--product", "poe"], check=True, capture_output=True)
     from llama_cpp import Llama, __version__
 
-    if args.lora:
-        return lora_cost(args, __version__)
+    print(f"machine: {isa_level()}")
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.contention else None
+    if busy:
+        print("one core kept busy by another process throughout")
+    try:
+        if args.lora:
+            return lora_cost(args, __version__)
+        side_by_side(args, __version__, Llama)
+    finally:
+        if busy:
+            busy.kill()
 
-    print(f"llama.cpp through llama-cpp-python {__version__}, {args.threads} threads; swift-poe `poe speed`, {args.threads} threads")
+
+def isa_level():
+    """The vector instructions this CPU has, as the kernels choose by them."""
+    flags = set()
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    level = "AVX-512" if {"avx512f", "avx512bw"} <= flags else "AVX2" if {"avx2", "fma"} <= flags else "no AVX2"
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "unknown CPU")
+    return f"{model}, {os.cpu_count()} CPUs, {level} (F16C {'yes' if 'f16c' in flags else 'no'})"
+
+
+def side_by_side(args, version, Llama):
+    print(f"llama.cpp through llama-cpp-python {version}, {args.threads} threads; swift-poe `poe speed`, {args.threads} threads")
     for model in args.models.split(","):
         path = poe("models", "path", model).splitlines()[-1]
         info = json.loads(poe("inspect", model, "--json"))

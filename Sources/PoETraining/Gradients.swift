@@ -1,6 +1,5 @@
 import Foundation
 import PoETransformer
-import Synchronization
 
 // The backward passes of the forward pass's steps. Each reads what its forward step read (saved by the
 // training graph) and the gradient of what it wrote, and returns (or adds to) the gradient of its input.
@@ -60,7 +59,8 @@ func gatedActivationBackward(
 /// attention weights (recomputed from q and k) and dO the gradient of the output:
 ///   dP = dO Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),  dQ = scale · dS K,  dK += scale · dSᵀ Q,  dV += Pᵀ dO
 /// per query head, K and V being its group's key/value head. Heads are split across threads, each with
-/// its own scores and partial dK, dV, added at the end in thread order.
+/// its own scores; each head writes its own share of dK and dV, and the shares are added per group in head
+/// order at the end, so the result does not depend on which thread ran which head.
 func attentionBackward(
     queries q: UnsafePointer<Float>, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, gradient dO: UnsafePointer<Float>,
     shape s: AttentionShape, tokens t: Int, window: Int?, scratch: UnsafeMutablePointer<Float>,
@@ -68,13 +68,12 @@ func attentionBackward(
 ) {
     let (qW, kW, vW, oW) = (s.heads * s.headDimension, s.kvHeads * s.headDimension, s.kvHeads * s.valueDimension, s.heads * s.valueDimension)
     let group = s.heads / s.kvHeads
-    let stride = attentionScratchFloats(tokens: t, shape: s) / ComputeThreads.count
+    let (headK, headV) = (t * s.headDimension, t * s.valueDimension)
+    // Scratch: P and dP (t, t) per thread, then each head's share of dK (t, hd) and of dV (t, vd).
+    let sharesOffset = ComputeThreads.count * 2 * t * t, shares = scratch + sharesOffset
     let io = GradientPointers(q: q, k: k, v: v, dO: dO, scratch: scratch, dQ: dQ)
-    let used = Atomic<Int>(0)
-    parallelChunks(s.heads, minimumChunk: 1) { chunk, heads in
-        used.wrappingAdd(1, ordering: .relaxed)
-        let p = io.scratch + chunk * stride, dP = p + t * t, partialK = dP + t * t, partialV = partialK + t * kW
-        partialK.initialize(repeating: 0, count: t * kW + t * vW)
+    parallelChunks(s.heads, minimumChunk: 1) { slot, heads in
+        let p = io.scratch + slot * 2 * t * t, dP = p + t * t
         for head in heads {
             let g = head / group
             let qh = io.q + head * s.headDimension, kg = io.k + g * s.headDimension, vg = io.v + g * s.valueDimension
@@ -105,25 +104,29 @@ func attentionBackward(
             }
             // dQ = scale · dS K (t, hd)
             gemm(m: t, n: s.headDimension, k: t, dP, lda: t, kg, ldb: kW, transposeB: false, io.dQ + head * s.headDimension, ldc: qW, alpha: s.scale)
-            // dK += scale · dSᵀ Q (t, hd);  dV += Pᵀ dO (t, vd)
+            // This head's share: scale · dSᵀ Q (t, hd) of dK, and Pᵀ dO (t, vd) of dV.
+            let shareK = io.scratch + sharesOffset + head * (headK + headV), shareV = shareK + headK
             gemm(m: t, n: s.headDimension, k: t, dP, lda: t, transposeA: true, qh, ldb: qW, transposeB: false,
-                 partialK + g * s.headDimension, ldc: kW, alpha: s.scale, beta: 1)
-            gemm(m: t, n: s.valueDimension, k: t, p, lda: t, transposeA: true, dOh, ldb: oW, transposeB: false,
-                 partialV + g * s.valueDimension, ldc: vW, beta: 1)
+                 shareK, ldc: s.headDimension, alpha: s.scale)
+            gemm(m: t, n: s.valueDimension, k: t, p, lda: t, transposeA: true, dOh, ldb: oW, transposeB: false, shareV, ldc: s.valueDimension)
         }
     }
+    // dK and dV: each group's heads' shares added in head order.
     dK.initialize(repeating: 0, count: t * kW)
     dV.initialize(repeating: 0, count: t * vW)
-    for chunk in 0 ..< used.load(ordering: .relaxed) {
-        let partialK = scratch + chunk * stride + 2 * t * t, partialV = partialK + t * kW
-        for i in 0 ..< t * kW { dK[i] += partialK[i] }
-        for i in 0 ..< t * vW { dV[i] += partialV[i] }
+    for head in 0 ..< s.heads {
+        let g = head / group
+        let shareK = shares + head * (headK + headV), shareV = shareK + headK
+        for i in 0 ..< t {
+            for d in 0 ..< s.headDimension { dK[i * kW + g * s.headDimension + d] += shareK[i * s.headDimension + d] }
+            for d in 0 ..< s.valueDimension { dV[i * vW + g * s.valueDimension + d] += shareV[i * s.valueDimension + d] }
+        }
     }
 }
 
-/// Scratch `attentionBackward` needs: per thread, P and dP (t, t) and partial dK and dV.
+/// Scratch `attentionBackward` needs: per thread, P and dP (t, t); per head, its shares of dK and dV.
 func attentionScratchFloats(tokens t: Int, shape s: AttentionShape) -> Int {
-    ComputeThreads.count * (2 * t * t + t * s.kvHeads * (s.headDimension + s.valueDimension))
+    ComputeThreads.count * 2 * t * t + s.heads * t * (s.headDimension + s.valueDimension)
 }
 
 /// The pointers `attentionBackward` lends its threads.
