@@ -25,16 +25,16 @@ public struct ReferenceLikelihood<Model: LanguageModel> {
         let tokenizer = model.tokenizer
         let prompt = try template.prompt(for: instruction, tokenizer: tokenizer)
         let target = try tokenizer.encode(reference, addSpecial: false, parseSpecial: false) + (model.vocabulary.eos.map { [$0] } ?? [])
-        let capacity = model.contextLength
-        guard prompt.tokens.count + target.count <= capacity else {
-            throw BenchError.referenceTooLong(instruction: index, tokens: prompt.tokens.count + target.count, capacity: capacity)
-        }
-        guard !target.isEmpty else { return (products.map { _ in 0 }, 0) }
         var totals = [Double](repeating: 0, count: products.count)
-        try ProductOfExperts.teacherForce(model: model, prompt: prompt, continuation: target, products: products, chunkSize: chunkSize) {
-            step, p, _, row, _ in
-            totals[p] += Double(row[Int(target[step])] - logSumExp(row))
+        do {
+            try ProductOfExperts.teacherForce(model: model, prompt: prompt, continuation: target, products: products, chunkSize: chunkSize) {
+                step, p, _, row, _ in
+                totals[p] += Double(row[Int(target[step])] - logSumExp(row))
+            }
+        } catch let LanguageModelError.contextFull(needed, capacity) {
+            throw BenchError.referenceTooLong(instruction: index, tokens: needed, capacity: capacity)
         }
+        guard !target.isEmpty else { return (totals, 0) }
         return (totals.map { $0 / Double(target.count) }, target.count)
     }
 }
