@@ -21,6 +21,10 @@ Fixtures written:
                                       and one token at a time) and an independent float64 forward pass
   Fixtures/<model>/lora.gguf          a random LoRA adapter (rank 4 on every projection of every third
                                       layer; F32, with one pair each in F16, BF16 and Q8_0/F16), by gguf-py
+  Fixtures/architectures/<case>.gguf  a small random-weight model of each architecture (tiny_models.py),
+                                      without its tokenizer and embeddings, which the test adds back
+  Fixtures/architectures/<case>.json  its logits at every position: llama.cpp (a prompt, and one token at
+                                      a time) and the float64 pass
   Fixtures/<model>/lora-logits.json   as logits.json, with that adapter at scale LORA_SCALE: llama.cpp (a
                                       prompt, and one token at a time) and the float64 pass on merged weights
 """
@@ -604,16 +608,92 @@ def make_generations(model, llm, path):
     })
 
 
+# --- Architectures: small random-weight models of every family ------------------------------------
+
+ARCHITECTURE_TEXT = ("The quick brown fox jumps over the lazy dog. In 1492, Columbus sailed the ocean blue; "
+                     "what's 17 + 25? Let's see: forty-two! The end of the story is near, and so is the start. "
+                     "Rivers run to the sea, yet the sea is never full; the wind goes round and round again.")
+ARCHITECTURE_TOKENS = 64  # eight sliding windows of 8 tokens, so local layers really slide
+
+
+def make_architectures():
+    """Per case of tiny_models.CASES: the model without tokenizer and embeddings (the test rebuilds the rest),
+    and llama.cpp's logits at every position, as a prompt and one token at a time, with the float64 pass's."""
+    import tempfile
+
+    import llama_cpp
+    from float64_transformer import Float64Transformer
+    from llama_cpp import Llama
+    from tiny_models import CASES, LONGROPE_ORIGINAL_CONTEXT, TinyModel
+
+    out = FIXTURES / "architectures"
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="poe-architectures-"))
+    for case, (arch, vocab, options) in CASES.items():
+        model = TinyModel(case, **options)
+        model.write(out / f"{case}.gguf")
+        whole = scratch / f"{case}.gguf"
+        model.write(whole, vocab_path=model_path(f"vocab-{vocab}"))
+        contexts = [LONGROPE_ORIGINAL_CONTEXT, 2 * LONGROPE_ORIGINAL_CONTEXT] if options.get("longrope") else [512]
+        sequences = []
+        for context in contexts:
+            settings = dict(n_ctx=context, n_batch=512, n_ubatch=512, logits_all=True, verbose=False, seed=0,
+                            n_threads=2, n_threads_batch=2, flash_attn=False,
+                            # llama.cpp's default F16 cache would round every key and value
+                            type_k=llama_cpp.GGML_TYPE_F32, type_v=llama_cpp.GGML_TYPE_F32)
+            llm = Llama(model_path=str(whole), **settings)
+            ids = llm.tokenize(ARCHITECTURE_TEXT.encode(), add_bos=True, special=False)[:ARCHITECTURE_TOKENS]
+            assert len(ids) == ARCHITECTURE_TOKENS, f"{case}: the text is only {len(ids)} tokens"
+            llm.reset()
+            llm.eval(ids)
+            prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
+            llm.reset()
+            for token in ids:
+                llm.eval([token])
+            decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
+            llm.close()
+            exact = Float64Transformer(str(whole), context=context)
+            exact_rows = exact.logits(exact.hidden_states(ids))
+            positions = list(range(len(ids)))
+            name = f"context {context}"
+            report_agreement(case, name, positions, exact_rows, prefill, decode)
+            reference = distribution(prefill, positions)
+            sequences.append({
+                "name": name, "context": context, "ids": [int(i) for i in ids], "positions": positions,
+                "llama_cpp": reference,
+                "llama_cpp_decode": distribution(decode, positions, ids_per_position=reference["top_ids"]),
+                "float64": distribution(exact_rows, positions, digits=6),
+            })
+        write_json(out / f"{case}.json", {
+            "generator": f"scripts/llama_reference.py architectures (llama-cpp-python {llama_cpp.__version__}, "
+                         f"gguf {gguf_version()}, numpy float64)",
+            "model": case, "architecture": arch, "vocabulary": f"vocab-{vocab}", "text": ARCHITECTURE_TEXT,
+            "embedding_seed": model.embedding_seed, "tied": model.tied, "top_k": TOP_K, "sequences": sequences,
+        })
+        whole.unlink()
+
+
+def gguf_version():
+    from importlib.metadata import version
+
+    return version("gguf")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits", "tokenizer", "generation", "lora"])
+    parser.add_argument("what", choices=["all", "dequant", "vocab", "logits", "tokenizer", "generation", "lora", "architectures"])
     args = parser.parse_args()
+    if args.what == "architectures":
+        make_architectures()
+        return
     names = MODELS + (VOCABULARIES if args.what in ("all", "tokenizer") else [])
     paths = {name: model_path(name) for name in names}
     if args.what in ("all", "dequant"):
         make_dequantization(paths)
     if args.what in ("all", "tokenizer"):
         make_tokenizers(paths)
+    if args.what == "all":
+        make_architectures()
     if args.what in ("all", "lora"):
         for model in MODELS:
             make_lora(model, paths[model])

@@ -48,9 +48,19 @@ void poe_softmax(float *row, int begin, int end, int count) {
     for (int j = end; j < count; j++) row[j] = 0;
 }
 
+/// s_j = cap · tanh(s_j / cap) for the `count` scores; returns their new maximum.
+static float cap_scores(float *scores, int count, float cap) {
+    float maximum = -INFINITY;
+    for (int j = 0; j < count; j++) {
+        scores[j] = cap * tanhf(scores[j] / cap);
+        if (scores[j] > maximum) maximum = scores[j];
+    }
+    return maximum;
+}
+
 /// The portable version, one head at a time: scores, softmax, weighted sum of values.
 static void attend_portable(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
-                            size_t value_stride, int vd, int count, float scale, float *scores, float *out) {
+                            size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
     for (int g = 0; g < heads; g++, q += hd, out += vd, scores += count) {
         float maximum = -INFINITY;
         for (int j = 0; j < count; j++) {
@@ -60,6 +70,7 @@ static void attend_portable(const float *q, int heads, int hd, const float *keys
             scores[j] = scale * dot;
             if (scores[j] > maximum) maximum = scores[j];
         }
+        if (softcap > 0) maximum = cap_scores(scores, count, softcap);
         const float inverse = exponentiate(scores, count, maximum);
         for (int i = 0; i < vd; i++) out[i] = 0;
         for (int j = 0; j < count; j++) {
@@ -77,7 +88,7 @@ enum { GROUP = 4, SLICES = 4, AHEAD = 8 };  // query heads per pass over the key
 /// once for all of them, two keys at a time. Each head's arithmetic is the same as alone: lane-wise
 /// products over its head vector then a reduction per score; values summed position by position.
 TARGET __attribute__((always_inline)) static inline void attend_group_avx512(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
-                                       size_t value_stride, int vd, int count, float scale, float *scores, float *out) {
+                                       size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
     float maximum[GROUP], inverse[GROUP];
     for (int g = 0; g < heads; g++) maximum[g] = -INFINITY;
     int j = 0;
@@ -121,6 +132,8 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
             if (sg[j] > maximum[g]) maximum[g] = sg[j];
         }
     }
+    if (softcap > 0)
+        for (int g = 0; g < heads; g++) maximum[g] = cap_scores(scores + (size_t)g * count, count, softcap);
     for (int g = 0; g < heads; g++) inverse[g] = exponentiate16(scores + (size_t)g * count, count, maximum[g]);
     for (int i0 = 0; i0 < vd; i0 += 16 * SLICES) {
         // Always SLICES slices (those past vd masked off), so that the accumulators stay in registers.
@@ -145,27 +158,27 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
 /// Query heads in groups of GROUP, one copy of the group's code per size, so that its loops over heads
 /// unroll and the accumulators stay in registers.
 TARGET static void attend_avx512(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
-                                 size_t value_stride, int vd, int count, float scale, float *scores, float *out) {
+                                 size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
     for (int g = 0; g < heads; g += GROUP) {
         const float *qg = q + (size_t)g * hd;
         float *sg = scores + (size_t)g * count, *og = out + (size_t)g * vd;
         switch (heads - g) {
-        case 1: attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
-        case 2: attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
-        case 3: attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
-        default: attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, sg, og); break;
+        case 1: attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        case 2: attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        case 3: attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        default: attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
         }
     }
 }
 #endif
 
 void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
-                int vd, int count, float scale, float *scores, float *out) {
+                int vd, int count, float scale, float softcap, float *scores, float *out) {
 #if defined(__x86_64__)
     if (poe_simd_level() >= 2) {
-        attend_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, scores, out);
+        attend_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
         return;
     }
 #endif
-    attend_portable(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, scores, out);
+    attend_portable(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
 }

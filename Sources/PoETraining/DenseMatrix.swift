@@ -9,10 +9,13 @@ struct DenseMatrix: @unchecked Sendable {
     let inputs: Int
     /// (outputs, inputs), row-major.
     let values: UnsafeMutablePointer<Float>
+    /// Added to each output row (Qwen 2's q, k, v), when the model has it.
+    let bias: [Float]?
 
     init(_ matrix: WeightMatrix) {
         outputs = matrix.outputs
         inputs = matrix.inputs
+        bias = matrix.bias
         values = .allocate(capacity: outputs * inputs)
         // Straight into place: a temporary copy would double the peak (Gemma's output matrix is 671 MB).
         matrix.dequantize(into: values)
@@ -20,14 +23,17 @@ struct DenseMatrix: @unchecked Sendable {
 
     func deallocate() { values.deallocate() }
 
-    /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ, W's rows split across threads.
+    /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ + bias, W's rows split across threads.
     func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
         let io = DensePointers(a: x, b: values, c: y)
-        let (inputs, outputs) = (inputs, outputs)
+        let (inputs, outputs, bias) = (inputs, outputs, bias)
         parallelChunks(outputs, minimumChunk: 64) { _, range in
             // X (tokens, inputs) @ W[range]ᵀ (inputs, count) -> Y[:, range]
             gemm(m: tokens, n: range.count, k: inputs, io.a, lda: inputs, io.b + range.lowerBound * inputs, ldb: inputs, transposeB: true,
                  io.c + range.lowerBound, ldc: outputs)
+            if let bias {
+                for t in 0 ..< tokens { for o in range { io.c[t * outputs + o] += bias[o] } }
+            }
         }
     }
 

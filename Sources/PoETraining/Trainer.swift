@@ -30,6 +30,9 @@ public final class Trainer {
     public init(
         model: Transformer, settings: TrainingSettings, examples: [TrainingExample], recomputingActivations: Bool = false
     ) throws(TrainingError) {
+        if let feature = TrainingGraph.unsupportedFeature(of: model) {
+            throw .settings("training does not support \(model.config.architecture.rawValue) models yet: \(feature)")
+        }
         self.model = model
         self.settings = settings
         var random = SeededGenerator(seed: settings.seed)

@@ -52,6 +52,21 @@ package final class TrainingGraph {
     private let scores = Floats(), loraWork = Floats(), logits = Floats()
     private var tokens = 0
 
+    /// Why the graph cannot train `model`, or nil when it can: it implements the designs of Llama, Qwen 2 and
+    /// 3 and Gemma 3 (weighted RMSNorms, per-head q/k norms, post-norms, biases, an output soft cap), and none
+    /// of the others' (LayerNorm, clamping, whole-width q/k norms, attention soft caps, fused matrices,
+    /// RoPE's attention factor). The norms `?? []` below are never empty for a model this accepts.
+    package static func unsupportedFeature(of model: Transformer) -> String? {
+        let c = model.config, design = c.design
+        if design.inputNorm != .rms { return "its norms are not weighted RMSNorms" }
+        if design.queryKeyNorm == .wholeWidth { return "it normalizes queries and keys over their whole width" }
+        if c.queryKeyValueClamp != nil { return "it clamps q, k and v" }
+        if c.attentionSoftcap != nil { return "it soft-caps attention scores" }
+        if design.fusedGateUp || model.file.tensor(named: "blk.0.attn_qkv.weight") != nil { return "its matrices are fused" }
+        if c.layers.contains(where: { $0.ropeAttentionFactor != 1 }) { return "its RoPE has an attention factor" }
+        return nil
+    }
+
     package init(model: Transformer, lora: TrainableLoRA, recomputing: Bool = false) {
         self.model = model
         self.lora = lora
@@ -89,7 +104,7 @@ package final class TrainingGraph {
             forwardLayer(l, keeping: activations(l))
         }
         finalInput.pointer.update(from: x.pointer, count: t * d)
-        rmsNorm(x.pointer, weight: w.outputNorm, epsilon: c.rmsEpsilon, rows: t, into: finalNormed.pointer)
+        rmsNorm(x.pointer, weight: w.outputNorm ?? [], epsilon: c.normEpsilon, rows: t, into: finalNormed.pointer)
         return crossEntropy(targets: targets, lossScale: lossScale)
     }
 
@@ -100,13 +115,13 @@ package final class TrainingGraph {
         let c = config, t = tokens, layer = model.weights.layers[l]
         let d = c.embeddingLength, qW = c.headCount * c.headDimension, kW = c.kvHeadCount * c.headDimension
         let ffn = c.feedForwardLength
-        rmsNorm(x.pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, into: a.normed.pointer)
+        rmsNorm(x.pointer, weight: layer.attentionNorm ?? [], epsilon: c.normEpsilon, rows: t, into: a.normed.pointer)
         project(dense.layers[l].query, .layer(l, .query), a.normed, into: a.rawQueries, layer: a)  // Wq (qW, d) @ h (t, d) -> (t, qW)
         project(dense.layers[l].key, .layer(l, .key), a.normed, into: a.rawKeys, layer: a)  // Wk (kW, d) -> (t, kW)
         project(dense.layers[l].value, .layer(l, .value), a.normed, into: a.values, layer: a)  // Wv (vW, d) -> (t, vW)
         if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
-            rmsNorm(a.rawQueries.pointer, weight: queryNorm, epsilon: c.rmsEpsilon, rows: t * c.headCount, into: a.queries.pointer)
-            rmsNorm(a.rawKeys.pointer, weight: keyNorm, epsilon: c.rmsEpsilon, rows: t * c.kvHeadCount, into: a.keys.pointer)
+            rmsNorm(a.rawQueries.pointer, weight: queryNorm, epsilon: c.normEpsilon, rows: t * c.headCount, into: a.queries.pointer)
+            rmsNorm(a.rawKeys.pointer, weight: keyNorm, epsilon: c.normEpsilon, rows: t * c.kvHeadCount, into: a.keys.pointer)
         } else {
             a.queries.pointer.update(from: a.rawQueries.pointer, count: t * qW)
             a.keys.pointer.update(from: a.rawKeys.pointer, count: t * kW)
@@ -122,11 +137,11 @@ package final class TrainingGraph {
         project(dense.layers[l].attentionOutput, .layer(l, .attentionOutput), a.attended, into: a.attentionOutput, layer: a)  // Wo (d, aW) -> (t, d)
         addResidual(a.attentionOutput, norm: layer.postAttentionNorm, rows: t)
         a.residual.pointer.update(from: x.pointer, count: t * d)
-        rmsNorm(x.pointer, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: t, into: a.feedForwardInput.pointer)
+        rmsNorm(x.pointer, weight: layer.feedForwardNorm ?? [], epsilon: c.normEpsilon, rows: t, into: a.feedForwardInput.pointer)
         project(dense.layers[l].gate, .layer(l, .gate), a.feedForwardInput, into: a.gate, layer: a)  // Wgate (ffn, d) -> (t, ffn)
         project(dense.layers[l].up, .layer(l, .up), a.feedForwardInput, into: a.up, layer: a)  // Wup (ffn, d) -> (t, ffn)
         work.pointer.update(from: a.gate.pointer, count: t * ffn)
-        gatedActivation(c.activation, gate: work.pointer, up: a.up.pointer, count: t * ffn)
+        gatedActivation(c.design.activation, gate: work.pointer, up: a.up.pointer, count: t * ffn)
         project(dense.layers[l].down, .layer(l, .down), work, into: a.feedForwardOutput, layer: a)  // Wdown (d, ffn) -> (t, d)
         addResidual(a.feedForwardOutput, norm: layer.postFeedForwardNorm, rows: t)
     }
@@ -135,7 +150,7 @@ package final class TrainingGraph {
     private func addResidual(_ sublayer: Floats, norm: [Float]?, rows t: Int) {
         let d = config.embeddingLength
         if let norm {
-            rmsNorm(sublayer.pointer, weight: norm, epsilon: config.rmsEpsilon, rows: t, into: work2.pointer)
+            rmsNorm(sublayer.pointer, weight: norm, epsilon: config.normEpsilon, rows: t, into: work2.pointer)
             for i in 0 ..< t * d { x.pointer[i] += work2.pointer[i] }
         } else {
             for i in 0 ..< t * d { x.pointer[i] += sublayer.pointer[i] }
@@ -218,7 +233,7 @@ package final class TrainingGraph {
         let aW = c.headCount * c.valueDimension, ffn = c.feedForwardLength
         // dx holds d loss / d (final normed hidden states); through the output norm:
         work.pointer.update(from: dx.pointer, count: t * d)
-        rmsNormBackward(finalInput.pointer, weight: w.outputNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: false)
+        rmsNormBackward(finalInput.pointer, weight: w.outputNorm ?? [], epsilon: c.normEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: false)
         for (l, layer) in w.layers.enumerated().reversed() {
             let a = activations(l)
             if recomputing {
@@ -229,7 +244,7 @@ package final class TrainingGraph {
             // Feed-forward block. dx is d loss / d (layer output) = d (residual) + d (feed-forward branch).
             let dBranch = sublayerGradient(a.feedForwardOutput, norm: layer.postFeedForwardNorm, rows: t)  // d (down's output)
             work.pointer.update(from: a.gate.pointer, count: t * ffn)
-            gatedActivation(c.activation, gate: work.pointer, up: a.up.pointer, count: t * ffn)  // a, down's input
+            gatedActivation(c.design.activation, gate: work.pointer, up: a.up.pointer, count: t * ffn)  // a, down's input
             // da = dBranch Wdown (t, ffn)
             dq.reserve(t * ffn)
             dq.zero(t * ffn)
@@ -237,12 +252,12 @@ package final class TrainingGraph {
             // dgate, dup from da (into dk, dv).
             dk.reserve(t * ffn)
             dv.reserve(t * ffn)
-            gatedActivationBackward(c.activation, gate: a.gate.pointer, up: a.up.pointer, gradient: dq.pointer, count: t * ffn, dGate: dk.pointer, dUp: dv.pointer)
+            gatedActivationBackward(c.design.activation, gate: a.gate.pointer, up: a.up.pointer, gradient: dq.pointer, count: t * ffn, dGate: dk.pointer, dUp: dv.pointer)
             // dh2 = dgate Wgate + dup Wup (t, d)
             work.zero(t * d)
             backProject(dense.layers[l].gate, .layer(l, .gate), input: a.feedForwardInput.pointer, gradient: dk.pointer, into: work.pointer, layer: a)
             backProject(dense.layers[l].up, .layer(l, .up), input: a.feedForwardInput.pointer, gradient: dv.pointer, into: work.pointer, layer: a)
-            rmsNormBackward(a.residual.pointer, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
+            rmsNormBackward(a.residual.pointer, weight: layer.feedForwardNorm ?? [], epsilon: c.normEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
 
             // Attention block: dx is now d loss / d (residual after attention).
             let dAttentionOutput = sublayerGradient(a.attentionOutput, norm: layer.postAttentionNorm, rows: t)
@@ -261,16 +276,16 @@ package final class TrainingGraph {
             }
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 work.pointer.update(from: dq.pointer, count: t * qW)
-                rmsNormBackward(a.rawQueries.pointer, weight: queryNorm, epsilon: c.rmsEpsilon, rows: t * c.headCount, gradient: work.pointer, into: dq.pointer, accumulate: false)
+                rmsNormBackward(a.rawQueries.pointer, weight: queryNorm, epsilon: c.normEpsilon, rows: t * c.headCount, gradient: work.pointer, into: dq.pointer, accumulate: false)
                 work.pointer.update(from: dk.pointer, count: t * kW)
-                rmsNormBackward(a.rawKeys.pointer, weight: keyNorm, epsilon: c.rmsEpsilon, rows: t * c.kvHeadCount, gradient: work.pointer, into: dk.pointer, accumulate: false)
+                rmsNormBackward(a.rawKeys.pointer, weight: keyNorm, epsilon: c.normEpsilon, rows: t * c.kvHeadCount, gradient: work.pointer, into: dk.pointer, accumulate: false)
             }
             // dh1 = dq Wq + dk Wk + dv Wv (t, d)
             work.zero(t * d)
             backProject(dense.layers[l].query, .layer(l, .query), input: a.normed.pointer, gradient: dq.pointer, into: work.pointer, layer: a)
             backProject(dense.layers[l].key, .layer(l, .key), input: a.normed.pointer, gradient: dk.pointer, into: work.pointer, layer: a)
             backProject(dense.layers[l].value, .layer(l, .value), input: a.normed.pointer, gradient: dv.pointer, into: work.pointer, layer: a)
-            rmsNormBackward(layerInputs[l].pointer, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
+            rmsNormBackward(layerInputs[l].pointer, weight: layer.attentionNorm ?? [], epsilon: c.normEpsilon, rows: t, gradient: work.pointer, into: dx.pointer, accumulate: true)
         }
     }
 
@@ -278,7 +293,7 @@ package final class TrainingGraph {
     /// through Gemma's post-norm where there is one (into work2), else dx itself.
     private func sublayerGradient(_ output: Floats, norm: [Float]?, rows t: Int) -> UnsafeMutablePointer<Float> {
         guard let norm else { return dx.pointer }
-        rmsNormBackward(output.pointer, weight: norm, epsilon: config.rmsEpsilon, rows: t, gradient: dx.pointer, into: work2.pointer, accumulate: false)
+        rmsNormBackward(output.pointer, weight: norm, epsilon: config.normEpsilon, rows: t, gradient: dx.pointer, into: work2.pointer, accumulate: false)
         return work2.pointer
     }
 

@@ -155,11 +155,11 @@ import Testing
         let scale = 1 / Float(headSize).squareRoot()
         var scores = [Float](repeating: 0, count: heads * count)
         var together = [Float](repeating: .nan, count: heads * headSize)
-        poe_attend(q, Int32(heads), Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, &scores, &together)
+        poe_attend(q, Int32(heads), Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, 0, &scores, &together)
         for g in 0 ..< heads {
             var alone = [Float](repeating: .nan, count: headSize)
             Array(q[g * headSize ..< (g + 1) * headSize]).withUnsafeBufferPointer { qg in
-                poe_attend(qg.baseAddress, 1, Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, &scores, &alone)
+                poe_attend(qg.baseAddress, 1, Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, 0, &scores, &alone)
             }
             #expect(alone.map(\.bitPattern) == together[g * headSize ..< (g + 1) * headSize].map(\.bitPattern), "head \(g)")
             let s = (0 ..< count).map { j in Double(scale) * (0 ..< headSize).reduce(0.0) { $0 + Double(q[g * headSize + $1]) * Double(keys[j * stride + $1]) } }

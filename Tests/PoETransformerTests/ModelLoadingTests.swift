@@ -109,6 +109,53 @@ import Testing
         #expect(try problem(writer) == .unsupported(feature: "RoPE scaling 'yarn' ('llama.rope.scaling.type')"))
     }
 
+    /// llama.cpp refuses a file with tensors its architecture does not read, and so do we, naming them.
+    @Test func unreadTensors() throws {
+        var writer = TinyModel().writer()
+        writer.tensors.append(.init(name: "blk.0.attn_sinks.weight", type: .f32, shape: [2], data: [Float](repeating: 0, count: 2).f32Bytes))
+        #expect(try problem(writer) == .unusedTensors(architecture: "llama", names: ["blk.0.attn_sinks.weight"]))
+        // Gemma 2 ties its output to the embedding: llama.cpp never reads an output matrix there.
+        var tiny = TinyModel()
+        tiny.architecture = "gemma2"
+        writer = tiny.writer()
+        writer.tensors.append(.init(name: "output.weight", type: .f32, shape: [tiny.embedding, tiny.vocabulary], data: [Float](repeating: 0, count: 96).f32Bytes))
+        #expect(try problem(writer) == .unusedTensors(architecture: "gemma2", names: ["output.weight"]))
+    }
+
+    /// OLMo 2 has no tied output; its absence is a missing tensor.
+    @Test func requiredOutput() throws {
+        var tiny = TinyModel()
+        tiny.architecture = "olmo2"
+        var writer = tiny.writer()
+        writer.tensors.removeAll { $0.name == "output.weight" }
+        #expect(try problem(writer) == .missingTensor("output.weight"))
+    }
+
+    /// Which layers slide, per design and per file: Gemma 2 every other layer with a default window; Olmo 3 by
+    /// the file's flags; Phi-3's window is ignored, as llama.cpp ignores it.
+    @Test func slidingWindowPatterns() throws {
+        var tiny = TinyModel()
+        tiny.layers = 5
+        tiny.architecture = "gemma2"
+        var writer = tiny.writer()
+        writer.metadata.removeAll { $0.key == "gemma2.attention.sliding_window" }
+        var config = try Transformer(path: writer.write()).config
+        #expect(config.layers.map(\.window) == [4096, nil, 4096, nil, 4096])
+        #expect(config.attentionSoftcap == 50 && config.finalLogitSoftcap == 30)
+        tiny.architecture = "olmo2"
+        writer = tiny.writer()
+        writer.metadata.append(("olmo2.attention.sliding_window_pattern", .array(elementType: .bool, values: [true, false, false, true, false].map { .bool($0) })))
+        config = try Transformer(path: writer.write()).config
+        #expect(config.layers.map(\.window) == [4, nil, nil, 4, nil])
+        tiny.architecture = "phi3"
+        writer = tiny.writer()
+        writer.metadata.append(("phi3.attention.sliding_window", .uint32(4)))
+        config = try Transformer(path: writer.write()).config
+        #expect(config.layers.allSatisfy { $0.window == nil })
+        writer.metadata.append(("phi3.rope.scaling.attn_factor", .float32(.nan)))
+        #expect(try problem(writer) == .invalidHyperparameter(key: "phi3.rope.scaling.attn_factor", value: "nan", requirement: "it must be a finite number"))
+    }
+
     @Test func gemmaLayerPattern() throws {
         var tiny = TinyModel()
         tiny.architecture = "gemma3"

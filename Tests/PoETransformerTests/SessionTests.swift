@@ -3,7 +3,7 @@ import PoE
 import PoETransformer
 import Testing
 
-/// Session semantics on tiny random models of both architectures: every way of reaching a sequence
+/// Session semantics on tiny random models of every architecture: every way of reaching a sequence
 /// (one prefill, small chunks, one token at a time, fork, truncate) gives the same logits.
 @Suite struct SessionTests {
     static let tokens: [TokenID] = [3, 7, 1, 0, 11, 5, 5, 9, 2, 8, 4, 6, 10, 1, 3, 3, 7, 0, 2, 9]
@@ -23,7 +23,7 @@ import Testing
         #expect(a.count == b.count && worst < 1e-4, "\(what): differs by \(worst)")
     }
 
-    @Test(arguments: ["llama", "gemma3"])
+    @Test(arguments: TransformerConfig.Architecture.allCases.map(\.rawValue))
     func tokenByTokenEqualsPrefill(architecture: String) throws {
         let model = try Self.tiny(architecture)
         let all = try Self.prefill(model, Self.tokens)
@@ -37,7 +37,7 @@ import Testing
         #expect(session.tokens == Self.tokens)
     }
 
-    @Test(arguments: ["llama", "gemma3"])
+    @Test(arguments: TransformerConfig.Architecture.allCases.map(\.rawValue))
     func chunkedPrefillEqualsOnePass(architecture: String) throws {
         let model = try Self.tiny(architecture)
         let all = try Self.prefill(model, Self.tokens)

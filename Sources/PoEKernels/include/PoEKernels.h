@@ -43,12 +43,13 @@ int poe_matmul_using(int implementation, int type, const void *weights, size_t r
                      int row_end, int n, const float *x, size_t x_stride, int m, float *y, size_t y_stride);
 
 /// One query's attention over `count` consecutive cached positions, for `heads` query heads that share
-/// one key/value head: for head g, with s_j = scale · q_g·k_j, out_g (vd floats) = Σ_j softmax(s)_j · v_j,
+/// one key/value head: for head g, with s_j = scale · q_g·k_j (then softcap · tanh(s_j / softcap) when
+/// softcap > 0), out_g (vd floats) = Σ_j softmax(s)_j · v_j,
 /// where q_g = q + g · hd, out_g = out + g · vd, k_j = keys + j · key_stride (hd floats) and
 /// v_j = values + j · value_stride (vd floats). `scores` is scratch for heads · count floats. Each head's
 /// result does not depend on `heads`.
 void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
-                int vd, int count, float scale, float *scores, float *out);
+                int vd, int count, float scale, float softcap, float *scores, float *out);
 
 /// Softmax over row[begin ..< end] in place; the rest of the `count` entries become 0.
 void poe_softmax(float *row, int begin, int end, int count);

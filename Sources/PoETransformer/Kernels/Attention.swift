@@ -9,9 +9,12 @@ package struct AttentionShape {
     package let valueDimension: Int
     /// Multiplies q·k before the softmax.
     package let scale: Float
+    /// `c · tanh(s / c)` on each scaled score s before the softmax (Gemma 2), when set.
+    package let softcap: Float?
 
-    package init(heads: Int, kvHeads: Int, headDimension: Int, valueDimension: Int, scale: Float) {
+    package init(heads: Int, kvHeads: Int, headDimension: Int, valueDimension: Int, scale: Float, softcap: Float? = nil) {
         (self.heads, self.kvHeads, self.headDimension, self.valueDimension, self.scale) = (heads, kvHeads, headDimension, valueDimension, scale)
+        self.softcap = softcap
     }
 }
 
@@ -90,7 +93,7 @@ private func attendOneQuery(heads: Range<Int>, _ io: AttentionPointers, shape s:
             io.queries + head * s.headDimension, Int32(last - head), Int32(s.headDimension),
             io.keys + keys.lowerBound * keyStride + kv * s.headDimension, keyStride,
             io.values + keys.lowerBound * valueStride + kv * s.valueDimension, valueStride, Int32(s.valueDimension),
-            Int32(keys.count), s.scale, scores, io.out + head * s.valueDimension)
+            Int32(keys.count), s.scale, s.softcap ?? 0, scores, io.out + head * s.valueDimension)
         head = last
     }
 }
@@ -122,6 +125,9 @@ private func attendHead(
         for t in t0 ..< t1 {
             let position = first + t
             let lowest = window.map { max(blockStart, position - $0 + 1) } ?? blockStart
+            if let cap = s.softcap {
+                softcap(scores + (t - t0) * keyCount + (lowest - blockStart), count: position + 1 - lowest, cap: cap)
+            }
             softmaxMasked(scores + (t - t0) * keyCount, visible: (lowest - blockStart) ..< (position + 1 - blockStart), count: keyCount)
         }
 

@@ -5,23 +5,39 @@ package struct RotaryEmbedding: Sendable {
     package let dimensions: Int
     let base: Float
     let scale: Float
+    /// Multiplies cos and sin (LongRoPE's attention factor): queries and keys grow by it.
+    let attentionFactor: Float
     let style: TransformerConfig.RoPEStyle
-    /// llama.cpp's optional `rope_freqs` tensor: each frequency i is divided by `frequencyFactors[i]`.
+    /// Llama 3's `rope_freqs` or LongRoPE's factors: each frequency i is divided by `frequencyFactors[i]`.
     let frequencyFactors: [Float]?
+
+    init(dimensions: Int, layer: TransformerConfig.LayerAttention, style: TransformerConfig.RoPEStyle, frequencyFactors: [Float]?) {
+        self.dimensions = dimensions
+        base = layer.ropeBase
+        scale = layer.ropeScale
+        attentionFactor = layer.ropeAttentionFactor
+        self.style = style
+        self.frequencyFactors = frequencyFactors
+    }
+
+    /// Whether both rotate by the same angles.
+    func rotatesLike(_ other: RotaryEmbedding) -> Bool {
+        base == other.base && scale == other.scale && attentionFactor == other.attentionFactor && frequencyFactors == other.frequencyFactors
+    }
 
     /// Writes the (cos, sin) of every rotated pair at `position` into `table` (`dimensions` floats).
     ///
     /// The angle of pair i is `position · scale · base^(−2i/dimensions)`, with the powers formed by
     /// repeated multiplication in Float exactly as llama.cpp forms them, so that far-out positions
-    /// rotate by the same angles as there.
+    /// rotate by the same angles as there. Both are multiplied by the attention factor.
     package func angles(position: Int, into table: UnsafeMutablePointer<Float>) {
         let step = pow(base, -2 / Float(dimensions))
         var theta = Float(position)
         for i in 0 ..< dimensions / 2 {
             let factor = frequencyFactors?[i] ?? 1
             let angle = scale * (theta / factor)
-            table[2 * i] = cos(angle)
-            table[2 * i + 1] = sin(angle)
+            table[2 * i] = attentionFactor * cos(angle)
+            table[2 * i + 1] = attentionFactor * sin(angle)
             theta *= step
         }
     }

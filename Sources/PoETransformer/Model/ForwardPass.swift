@@ -6,6 +6,8 @@ struct SequenceSlice {
     let cache: KVCache
     let firstPosition: Int
     let rows: Range<Int>
+    /// The RoPE variants for this sequence's context (LongRoPE's short or long factors).
+    let rotary: [RotaryEmbedding]
     /// The LoRA adapters of the session's model (none for the base model).
     let adapters: AdapterTable
 }
@@ -15,6 +17,9 @@ extension Transformer {
     /// are appended to its own cache and it attends over that cache only; every other step works on all
     /// rows at once. Leaves the final normalized hidden states of the rows `outputs` in `b.x`, as its
     /// first `outputs.count` rows (outputs.count, d).
+    ///
+    /// What differs between architectures comes from `config.design` (norms, q/k norms, clamping, soft caps)
+    /// and from the weights (biases, fused matrices, RoPE factors).
     ///
     /// Only `outputs` go through the last layer's attention output and feed-forward block (every row's keys
     /// and values are still cached), as llama.cpp does: a prompt that needs only its last position's logits
@@ -39,6 +44,18 @@ extension Transformer {
         // The LoRA terms of one product: none without adapters.
         func lora(_ slot: AdapterSlot, _ input: UnsafePointer<Float>) -> [AdapterTerm] { adapted.terms(slot, input: input, hidden: hidden) }
 
+        // The norm before a sublayer: into `out`, or none (OLMo 2), when the sublayer reads x itself.
+        func inputNorm(_ weight: [Float]?, rows: Int, into out: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+            if let weight {
+                rmsNorm(x, weight: weight, epsilon: c.normEpsilon, rows: rows, into: out)
+            } else if c.design.inputNorm == .layerNorm {
+                layerNorm(x, width: d, epsilon: c.normEpsilon, rows: rows, into: out)
+            } else {
+                return x
+            }
+            return out
+        }
+
         // Token embeddings (n, d), times √d for Gemma.
         for (row, id) in tokens.enumerated() {
             w.tokenEmbedding.copyRow(Int(id), scale: c.embeddingScale, into: x + row * d)
@@ -47,25 +64,30 @@ extension Transformer {
         // RoPE angles for every row's position, once per variant, shared by every layer that uses it.
         for slice in slices {
             for (offset, row) in slice.rows.enumerated() {
-                for (variant, rope) in rotaryEmbeddings.enumerated() {
+                for (variant, rope) in slice.rotary.enumerated() {
                     rope.angles(position: slice.firstPosition + offset, into: b.rotations[variant].pointer + row * c.ropeDimensions)
                 }
             }
         }
         let shape = AttentionShape(
             heads: c.headCount, kvHeads: c.kvHeadCount, headDimension: c.headDimension,
-            valueDimension: c.valueDimension, scale: c.attentionScale)
+            valueDimension: c.valueDimension, scale: c.attentionScale, softcap: c.attentionSoftcap)
 
         for (l, layer) in w.layers.enumerated() {
             // Attention block.
-            rmsNorm(x, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, rows: n, into: normed)
-            layer.query.apply(normed, tokens: n, into: q, scratch: tile, adapters: lora(.layer(l, .query), normed))  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
-            layer.key.apply(normed, tokens: n, into: k, scratch: tile, adapters: lora(.layer(l, .key), normed))  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
-            layer.value.apply(normed, tokens: n, into: v, scratch: tile, adapters: lora(.layer(l, .value), normed))  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
+            let input = inputNorm(layer.attentionNorm, rows: n, into: normed)
+            layer.query.apply(input, tokens: n, into: q, scratch: tile, adapters: lora(.layer(l, .query), input))  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
+            layer.key.apply(input, tokens: n, into: k, scratch: tile, adapters: lora(.layer(l, .key), input))  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
+            layer.value.apply(input, tokens: n, into: v, scratch: tile, adapters: lora(.layer(l, .value), input))  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
+            if let limit = c.queryKeyValueClamp {
+                clamp(q, count: n * qWidth, limit: limit)
+                clamp(k, count: n * kWidth, limit: limit)
+                clamp(v, count: n * vWidth, limit: limit)
+            }
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
-                // Gemma normalizes each head vector on its own.
-                rmsNorm(q, weight: queryNorm, epsilon: c.rmsEpsilon, rows: n * c.headCount, into: q)
-                rmsNorm(k, weight: keyNorm, epsilon: c.rmsEpsilon, rows: n * c.kvHeadCount, into: k)
+                // Each head on its own (weights of a head's length) or all heads together (of the whole width).
+                rmsNorm(q, weight: queryNorm, epsilon: c.normEpsilon, rows: n * qWidth / queryNorm.count, into: q)
+                rmsNorm(k, weight: keyNorm, epsilon: c.normEpsilon, rows: n * kWidth / keyNorm.count, into: k)
             }
             let rope = rotaryEmbeddings[layerRotation[l]]
             let angles = b.rotations[layerRotation[l]].pointer
@@ -107,22 +129,26 @@ extension Transformer {
             }
             layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: tile, adapters: lora(.layer(l, .attentionOutput), attended))  // Wo (d, heads·vd) -> (n, d)
             if let norm = layer.postAttentionNorm {
-                rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
+                rmsNorm(sublayer, weight: norm, epsilon: c.normEpsilon, rows: n, into: sublayer)
             }
             for i in 0 ..< n * d { x[i] += sublayer[i] }
 
             // Feed-forward block: down(act(gate(x)) * up(x)).
-            rmsNorm(x, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, rows: n, into: normed)
-            layer.gate.apply(normed, tokens: n, into: b.gate.pointer, scratch: tile, adapters: lora(.layer(l, .gate), normed))  // Wgate (ffn, d) -> (n, ffn)
-            layer.up.apply(normed, tokens: n, into: b.up.pointer, scratch: tile, adapters: lora(.layer(l, .up), normed))  // Wup (ffn, d) -> (n, ffn)
-            gatedActivation(c.activation, gate: b.gate.pointer, up: b.up.pointer, count: n * c.feedForwardLength)
+            let feedForwardInput = inputNorm(layer.feedForwardNorm, rows: n, into: normed)
+            layer.gate.apply(feedForwardInput, tokens: n, into: b.gate.pointer, scratch: tile, adapters: lora(.layer(l, .gate), feedForwardInput))  // Wgate (ffn, d) -> (n, ffn)
+            layer.up.apply(feedForwardInput, tokens: n, into: b.up.pointer, scratch: tile, adapters: lora(.layer(l, .up), feedForwardInput))  // Wup (ffn, d) -> (n, ffn)
+            gatedActivation(c.design.activation, gate: b.gate.pointer, up: b.up.pointer, count: n * c.feedForwardLength)
             layer.down.apply(b.gate.pointer, tokens: n, into: sublayer, scratch: tile, adapters: lora(.layer(l, .down), b.gate.pointer))  // Wdown (d, ffn) -> (n, d)
             if let norm = layer.postFeedForwardNorm {
-                rmsNorm(sublayer, weight: norm, epsilon: c.rmsEpsilon, rows: n, into: sublayer)
+                rmsNorm(sublayer, weight: norm, epsilon: c.normEpsilon, rows: n, into: sublayer)
             }
             for i in 0 ..< n * d { x[i] += sublayer[i] }
         }
-        rmsNorm(x, weight: w.outputNorm, epsilon: c.rmsEpsilon, rows: n, into: x)
+        if let outputNorm = w.outputNorm {
+            rmsNorm(x, weight: outputNorm, epsilon: c.normEpsilon, rows: n, into: x)
+        } else {
+            layerNorm(x, width: d, epsilon: c.normEpsilon, rows: n, into: x)
+        }
         return adapted
     }
 

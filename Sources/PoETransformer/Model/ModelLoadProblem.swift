@@ -16,6 +16,8 @@ public enum ModelLoadProblem: Error, Equatable, CustomStringConvertible {
     case wrongShape(tensor: String, expected: [Int], found: [Int])
     /// A weight of a type swift-poe cannot read.
     case unsupportedTensorType(UnsupportedTensorType)
+    /// Tensors the architecture does not read: a variant of it swift-poe does not know.
+    case unusedTensors(architecture: String, names: [String])
 
     public var description: String {
         switch self {
@@ -35,6 +37,10 @@ public enum ModelLoadProblem: Error, Equatable, CustomStringConvertible {
             "tensor '\(tensor)' has shape \(found), expected \(expected)"
         case let .unsupportedTensorType(error):
             "\(error)"
+        case let .unusedTensors(architecture, names):
+            "the file has \(names.count) tensor\(names.count == 1 ? "" : "s") that '\(architecture)' does not use ("
+                + names.prefix(4).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 4 ? ", ..." : "")
+                + "): a variant of the architecture swift-poe does not run"
         }
     }
 }

@@ -1,7 +1,7 @@
 import PoE
 
-/// A decoder-only transformer (`llama` or `gemma3`) loaded from a GGUF file, possibly with LoRA adapters
-/// (`adapted(by:)`).
+/// A decoder-only transformer of any ``TransformerConfig/Architecture`` loaded from a GGUF file, possibly
+/// with LoRA adapters (`adapted(by:)`).
 ///
 /// Immutable after loading, so one instance serves any number of sessions on any threads.
 public final class Transformer: LanguageModel {
@@ -15,6 +15,8 @@ public final class Transformer: LanguageModel {
     /// The distinct RoPE variants, and which one each layer uses (Gemma 3 has a local and a global one).
     package let rotaryEmbeddings: [RotaryEmbedding]
     package let layerRotation: [Int]
+    /// The same variants with LongRoPE's long factors, for sessions longer than the original context.
+    let longContextRotaryEmbeddings: [RotaryEmbedding]?
     /// The adapters this view of the model applies (none as loaded).
     public let adapters: [ScaledAdapter]
     let adapterTable: AdapterTable
@@ -49,25 +51,23 @@ public final class Transformer: LanguageModel {
                 config.layers = Array(config.layers.prefix(layers))
             }
             self.config = config
-            weights = try TransformerWeights(file: file, config: config)
+            weights = try TransformerWeights(file: file, config: config, allowingUnread: layers != nil)
         } catch {
             throw ModelLoadError(path: file.path, problem: error)
         }
-        var variants: [RotaryEmbedding] = []
-        var layerRotation: [Int] = []
-        for layer in config.layers {
-            let rope = RotaryEmbedding(
-                dimensions: config.ropeDimensions, base: layer.ropeBase, scale: layer.ropeScale,
-                style: config.ropeStyle, frequencyFactors: weights.ropeFrequencyFactors)
-            if let index = variants.firstIndex(where: { $0.base == rope.base && $0.scale == rope.scale }) {
-                layerRotation.append(index)
-            } else {
-                layerRotation.append(variants.count)
-                variants.append(rope)
-            }
+        let config = self.config
+        let variants = { (factors: [Float]?) in Self.ropeVariants(config, factors: factors) }
+        switch weights.ropeFactors {
+        case let .longRoPE(short, long):
+            (rotaryEmbeddings, layerRotation) = variants(short)
+            longContextRotaryEmbeddings = variants(long).variants
+        case let .fixed(factors):
+            (rotaryEmbeddings, layerRotation) = variants(factors)
+            longContextRotaryEmbeddings = nil
+        case nil:
+            (rotaryEmbeddings, layerRotation) = variants(nil)
+            longContextRotaryEmbeddings = nil
         }
-        rotaryEmbeddings = variants
-        self.layerRotation = layerRotation
         adapters = []
         adapterTable = .none
     }
@@ -80,8 +80,32 @@ public final class Transformer: LanguageModel {
         weights = base.weights
         rotaryEmbeddings = base.rotaryEmbeddings
         layerRotation = base.layerRotation
+        longContextRotaryEmbeddings = base.longContextRotaryEmbeddings
         self.adapters = adapters
         adapterTable = AdapterTable(adapters)
+    }
+
+    /// The distinct RoPE variants of the layers, and which one each layer uses.
+    private static func ropeVariants(_ config: TransformerConfig, factors: [Float]?) -> (variants: [RotaryEmbedding], layers: [Int]) {
+        var variants: [RotaryEmbedding] = [], layers: [Int] = []
+        for layer in config.layers {
+            let rope = RotaryEmbedding(dimensions: config.ropeDimensions, layer: layer, style: config.design.ropeStyle, frequencyFactors: factors)
+            if let index = variants.firstIndex(where: { $0.rotatesLike(rope) }) {
+                layers.append(index)
+            } else {
+                layers.append(variants.count)
+                variants.append(rope)
+            }
+        }
+        return (variants, layers)
+    }
+
+    /// The RoPE variants for a sequence of at most `capacity` tokens: LongRoPE's long factors when that
+    /// exceeds the original context, as llama.cpp decides with its context rounded up to 256.
+    func rotaryEmbeddings(capacity: Int) -> [RotaryEmbedding] {
+        let padded = (capacity + 255) / 256 * 256
+        if let long = longContextRotaryEmbeddings, padded > config.ropeOriginalContext { return long }
+        return rotaryEmbeddings
     }
 
     /// Steps several sessions together, one token each, in one forward pass: their weight products become

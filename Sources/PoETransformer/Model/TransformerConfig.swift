@@ -1,42 +1,22 @@
-/// The hyperparameters of a decoder-only transformer, read from GGUF metadata (`{arch}.*` keys).
+/// The hyperparameters of a decoder-only transformer, read from GGUF metadata (`{arch}.*` keys) as its
+/// architecture's ``Design`` says.
 public struct TransformerConfig: Sendable, Equatable {
-    /// The architectures swift-poe runs (`general.architecture`).
-    public enum Architecture: String, Sendable, CaseIterable {
-        /// Llama and its many relatives (SmolLM2 among them).
-        case llama
-        /// Gemma 3: scaled embeddings, q/k norms, post-norms, GeGLU, sliding-window layers.
-        case gemma3
-    }
-
-    /// Which pairs of a head's dimensions RoPE rotates together.
-    public enum RoPEStyle: Sendable, Equatable {
-        /// `(x[2i], x[2i+1])`, llama.cpp's "normal" RoPE (its converter permuted Llama's q/k rows for it).
-        case adjacentPairs
-        /// `(x[i], x[i + n/2])`, llama.cpp's "NeoX" RoPE, used by Gemma.
-        case halves
-    }
-
-    /// The gated feed-forward's activation.
-    public enum Activation: Sendable, Equatable {
-        /// SwiGLU: `silu(gate) * up`.
-        case silu
-        /// GeGLU with the tanh approximation of GELU: `gelu(gate) * up`.
-        case geluTanh
-    }
-
     /// How one layer attends: its RoPE frequencies and, for local layers, its window.
     public struct LayerAttention: Sendable, Equatable {
         /// The frequency base θ.
         public var ropeBase: Float
         /// Position multiplier (1 / linear scaling factor).
         public var ropeScale: Float
+        /// Multiplies RoPE's cos and sin, so queries and keys (LongRoPE's `rope.scaling.attn_factor`).
+        public var ropeAttentionFactor: Float
         /// A query at position p sees keys at positions p - window + 1 ... p; nil sees all earlier keys.
         public var window: Int?
 
         /// A layer's attention settings.
-        public init(ropeBase: Float, ropeScale: Float, window: Int?) {
+        public init(ropeBase: Float, ropeScale: Float, ropeAttentionFactor: Float = 1, window: Int?) {
             self.ropeBase = ropeBase
             self.ropeScale = ropeScale
+            self.ropeAttentionFactor = ropeAttentionFactor
             self.window = window
         }
     }
@@ -61,26 +41,28 @@ public struct TransformerConfig: Sendable, Equatable {
     public var valueDimension: Int
     /// The longest sequence the model was trained for.
     public var contextLength: Int
-    /// The epsilon of every RMSNorm.
-    public var rmsEpsilon: Float
+    /// The epsilon of every norm.
+    public var normEpsilon: Float
     /// Leading dimensions of each head that RoPE rotates.
     public var ropeDimensions: Int
-    /// Which dimensions RoPE rotates together.
-    public var ropeStyle: RoPEStyle
+    /// The context LongRoPE's short factors are for: a longer session uses the long ones
+    /// (`rope.scaling.original_context_length`, else the trained context).
+    public var ropeOriginalContext: Int
     /// Each layer's attention settings.
     public var layers: [LayerAttention]
     /// Multiplies q·k before the softmax.
     public var attentionScale: Float
     /// Multiplies token embeddings (Gemma: √d).
     public var embeddingScale: Float
-    /// The feed-forward's activation.
-    public var activation: Activation
-    /// Gemma's per-head RMSNorm of q and k before RoPE.
-    public var normalizesQueriesAndKeys: Bool
-    /// Gemma's RMSNorm of the attention and feed-forward outputs before each residual add.
-    public var normalizesSublayerOutputs: Bool
+    /// `c · tanh(score / c)` on attention scores (after `attentionScale`), when set.
+    public var attentionSoftcap: Float?
     /// `c · tanh(logit / c)` on the output, when set.
     public var finalLogitSoftcap: Float?
+    /// q, k and v are clamped to ± this, when set (OLMo's `attention.clamp_kqv`).
+    public var queryKeyValueClamp: Float?
+
+    /// The architecture's design: what its forward pass does besides the common steps.
+    public var design: Design { architecture.design }
 
     /// Reads and validates the hyperparameters; `vocabularySize` comes from the tokenizer's token list.
     public init(metadata: GGUFMetadata, vocabularySize: Int) throws(ModelLoadProblem) {
@@ -125,10 +107,11 @@ public struct TransformerConfig: Sendable, Equatable {
         headDimension = try Self.positive(metadata, "\(a).attention.key_length", default: embeddingLength / headCount)
         valueDimension = try Self.positive(metadata, "\(a).attention.value_length", default: headDimension)
         contextLength = try Self.positive(metadata, "\(a).context_length")
-        rmsEpsilon = try metadata.requireFloat("\(a).attention.layer_norm_rms_epsilon")
-        guard rmsEpsilon.isFinite, rmsEpsilon >= 0 else {
-            throw ModelLoadProblem.invalidHyperparameter(
-                key: "\(a).attention.layer_norm_rms_epsilon", value: "\(rmsEpsilon)", requirement: "it must be finite and not negative")
+        let design = architecture.design
+        let epsilonKey = design.inputNorm == .layerNorm ? "\(a).attention.layer_norm_epsilon" : "\(a).attention.layer_norm_rms_epsilon"
+        normEpsilon = try metadata.requireFloat(epsilonKey)
+        guard normEpsilon.isFinite, normEpsilon >= 0 else {
+            throw ModelLoadProblem.invalidHyperparameter(key: epsilonKey, value: "\(normEpsilon)", requirement: "it must be finite and not negative")
         }
         ropeDimensions = try Self.positive(metadata, "\(a).rope.dimension_count", default: headDimension)
         guard ropeDimensions <= headDimension, ropeDimensions % 2 == 0 else {
@@ -136,43 +119,70 @@ public struct TransformerConfig: Sendable, Equatable {
                 key: "\(a).rope.dimension_count", value: "\(ropeDimensions)",
                 requirement: "it must be even and at most the head length \(headDimension)")
         }
-        let ropeBase = try metadata.float("\(a).rope.freq_base") ?? 10_000
-        guard ropeBase.isFinite, ropeBase > 1 else {
-            throw ModelLoadProblem.invalidHyperparameter(
-                key: "\(a).rope.freq_base", value: "\(ropeBase)", requirement: "it must be a finite number above 1")
-        }
+        let ropeBase = try Self.ropeBase(metadata, "\(a).rope.freq_base") ?? 10_000
         let ropeScale = try Self.ropeScale(metadata, a)
-        finalLogitSoftcap = try metadata.float("\(a).final_logit_softcapping").flatMap { $0 > 0 ? $0 : nil }
+        let ropeAttentionFactor = try Self.finite(metadata, "\(a).rope.scaling.attn_factor") ?? 1
+        ropeOriginalContext = try Self.positive(metadata, "\(a).rope.scaling.original_context_length", default: contextLength)
 
-        switch architecture {
-        case .llama:
-            ropeStyle = .adjacentPairs
-            activation = .silu
-            embeddingScale = 1
-            normalizesQueriesAndKeys = false
-            normalizesSublayerOutputs = false
-            attentionScale = 1 / Float(headDimension).squareRoot()
-            layers = Array(repeating: LayerAttention(ropeBase: ropeBase, ropeScale: ropeScale, window: nil), count: layerCount)
-        case .gemma3:
-            ropeStyle = .halves
-            activation = .geluTanh
-            embeddingScale = Float(embeddingLength).squareRoot()
-            normalizesQueriesAndKeys = true
-            normalizesSublayerOutputs = true
-            // llama.cpp: 1/√(d/heads) for the 27B model (62 layers), 1/√head_dim otherwise.
-            attentionScale = layerCount == 62
-                ? 1 / Float(embeddingLength / headCount).squareRoot()
-                : 1 / Float(headDimension).squareRoot()
-            let global = LayerAttention(ropeBase: ropeBase, ropeScale: ropeScale, window: nil)
-            if let window = try metadata.integer("\(a).attention.sliding_window"), window > 0 {
-                // Five local layers, then one global, repeating (llama.cpp's swa pattern 6); local layers
-                // use RoPE base 10 000 with no scaling.
-                let local = LayerAttention(ropeBase: 10_000, ropeScale: 1, window: window)
-                layers = (0 ..< layerCount).map { $0 % 6 < 5 ? local : global }
-            } else {
-                layers = Array(repeating: global, count: layerCount)
+        embeddingScale = design.scalesEmbeddings ? Float(embeddingLength).squareRoot() : 1
+        // llama.cpp: 1/√(d/heads) for the 27B models (known by their layer count), 1/√(head length) otherwise.
+        attentionScale = design.largeModelLayerCount == layerCount
+            ? 1 / Float(embeddingLength / headCount).squareRoot()
+            : 1 / Float(headDimension).squareRoot()
+        attentionSoftcap = try design.attentionSoftcap.flatMap { fallback in
+            try Self.finite(metadata, "\(a).attn_logit_softcapping") ?? fallback
+        }.flatMap { $0 > 0 ? $0 : nil }
+        finalLogitSoftcap = try (Self.finite(metadata, "\(a).final_logit_softcapping") ?? design.finalSoftcap).flatMap { $0 > 0 ? $0 : nil }
+        queryKeyValueClamp = design.clampsQueryKeyValue
+            ? try Self.finite(metadata, "\(a).attention.clamp_kqv").flatMap { $0 > 0 ? $0 : nil } : nil
+
+        let global = LayerAttention(ropeBase: ropeBase, ropeScale: ropeScale, ropeAttentionFactor: ropeAttentionFactor, window: nil)
+        layers = Array(repeating: global, count: layerCount)
+        if let sliding = design.slidingWindows,
+           let window = try metadata.integer("\(a).attention.sliding_window") ?? sliding.defaultWindow, window > 0 {
+            let local = switch sliding.localRoPE {
+            case let .fixedBase(base): LayerAttention(ropeBase: base, ropeScale: 1, window: window)
+            case .globalBaseUnscaled: LayerAttention(ropeBase: ropeBase, ropeScale: 1, window: window)
+            case .swaBaseOrGlobal:
+                LayerAttention(
+                    ropeBase: try Self.ropeBase(metadata, "\(a).rope.freq_base_swa") ?? ropeBase, ropeScale: ropeScale,
+                    ropeAttentionFactor: ropeAttentionFactor, window: window)
             }
+            let slides = try Self.slidingLayers(metadata, "\(a).attention.sliding_window_pattern", period: sliding.period, layers: layerCount)
+            for l in 0 ..< layerCount where slides[l] { layers[l] = local }
         }
+    }
+
+    /// Which layers slide: the file's pattern (a period, or a flag per layer), else every layer l with
+    /// `l % period < period − 1` (llama.cpp's `set_swa_pattern`).
+    private static func slidingLayers(_ metadata: GGUFMetadata, _ key: String, period defaultPeriod: Int, layers: Int) throws -> [Bool] {
+        if case let .array(_, values)? = metadata[key] {
+            let flags = values.compactMap(\.bool)
+            guard flags.count == layers else {
+                throw ModelLoadProblem.invalidHyperparameter(key: key, value: "an array of \(values.count)", requirement: "it must hold one boolean per layer (\(layers))")
+            }
+            return flags
+        }
+        let period = try positive(metadata, key, default: defaultPeriod)
+        return (0 ..< layers).map { $0 % period < period - 1 }
+    }
+
+    /// A float key that must be finite when present.
+    private static func finite(_ metadata: GGUFMetadata, _ key: String) throws -> Float? {
+        guard let value = try metadata.float(key) else { return nil }
+        guard value.isFinite else {
+            throw ModelLoadProblem.invalidHyperparameter(key: key, value: "\(value)", requirement: "it must be a finite number")
+        }
+        return value
+    }
+
+    /// A RoPE frequency base, when present: finite and above 1.
+    private static func ropeBase(_ metadata: GGUFMetadata, _ key: String) throws -> Float? {
+        guard let base = try metadata.float(key) else { return nil }
+        guard base.isFinite, base > 1 else {
+            throw ModelLoadProblem.invalidHyperparameter(key: key, value: "\(base)", requirement: "it must be a finite number above 1")
+        }
+        return base
     }
 
     /// A positive integer key (or the default when absent).
@@ -202,13 +212,18 @@ public struct TransformerConfig: Sendable, Equatable {
         return try positive(metadata, key)
     }
 
-    /// 1 / factor for linear RoPE scaling; other scaling types are refused rather than silently ignored.
+    /// 1 / factor for linear RoPE scaling (llama.cpp's default type when the file names none); LongRoPE's
+    /// factors are tensors (`TransformerWeights`); YaRN is refused rather than silently ignored.
     private static func ropeScale(_ metadata: GGUFMetadata, _ a: String) throws -> Float {
-        let type = try metadata.string("\(a).rope.scaling.type") ?? "none"
+        let type = try metadata.string("\(a).rope.scaling.type") ?? "linear"
         let factor = try metadata.float("\(a).rope.scaling.factor") ?? metadata.float("\(a).rope.scale_linear") ?? 1
         switch type {
         case "none": return 1
-        case "linear": return factor > 0 ? 1 / factor : 1
+        case "linear", "longrope":
+            guard factor.isFinite, factor >= 0 else {
+                throw ModelLoadProblem.invalidHyperparameter(key: "\(a).rope.scaling.factor", value: "\(factor)", requirement: "it must be a finite number, not negative")
+            }
+            return factor > 0 ? 1 / factor : 1
         default:
             throw ModelLoadProblem.unsupported(feature: "RoPE scaling '\(type)' ('\(a).rope.scaling.type')")
         }

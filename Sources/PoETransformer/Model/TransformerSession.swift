@@ -11,6 +11,8 @@ public final class TransformerSession: LanguageModelSession {
 
     let cache: KVCache
     let buffers: ActivationBuffers
+    /// RoPE for this session's capacity (LongRoPE's short or long factors).
+    let rotary: [RotaryEmbedding]
 
     /// Tokens per forward pass; longer appends run in chunks of this many (llama.cpp's default micro-batch).
     public var chunkSize = 512
@@ -26,6 +28,7 @@ public final class TransformerSession: LanguageModelSession {
             layers: c.layerCount, keyWidth: c.kvHeadCount * c.headDimension,
             valueWidth: c.kvHeadCount * c.valueDimension, initialPositions: min(capacity, Self.initialPositions))
         buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count, tileFloats: model.weights.tileFloats)
+        rotary = model.rotaryEmbeddings(capacity: capacity)
     }
 
     private init(copying other: TransformerSession) {
@@ -34,6 +37,7 @@ public final class TransformerSession: LanguageModelSession {
         tokens = other.tokens
         cache = other.cache.copy(positions: other.tokens.count)
         buffers = ActivationBuffers(config: other.model.config, ropeVariants: other.model.rotaryEmbeddings.count, tileFloats: other.model.weights.tileFloats)
+        rotary = other.rotary
     }
 
     public func append(_ newTokens: [TokenID], logits request: LogitRequest) throws -> LogitMatrix {
@@ -64,7 +68,7 @@ public final class TransformerSession: LanguageModelSession {
                 case .last: isLast ? chunk.count - 1 ..< chunk.count : 0 ..< 0
                 case .all: 0 ..< chunk.count
                 }
-                let slice = SequenceSlice(cache: cache, firstPosition: tokens.count + start, rows: 0 ..< chunk.count, adapters: model.adapterTable)
+                let slice = SequenceSlice(cache: cache, firstPosition: tokens.count + start, rows: 0 ..< chunk.count, rotary: rotary, adapters: model.adapterTable)
                 let adapted = model.forward(chunk, slices: [slice], outputs: outputs, buffers: buffers)
                 if !outputs.isEmpty {
                     let first = request == .all ? start : 0
@@ -119,7 +123,7 @@ public final class TransformerSession: LanguageModelSession {
                 let slices = group.map { i in
                     SequenceSlice(
                         cache: sessions[i].cache, firstPosition: sessions[i].tokens.count, rows: i - group.lowerBound ..< i - group.lowerBound + 1,
-                        adapters: sessions[i].model.adapterTable)
+                        rotary: sessions[i].rotary, adapters: sessions[i].model.adapterTable)
                 }
                 let adapted = model.forward(tokens[group], slices: slices, outputs: 0 ..< group.count, buffers: first.buffers)
                 model.logits(ofRows: 0 ..< group.count, adapted: adapted, buffers: first.buffers, into: output.baseAddress! + group.lowerBound * vocabularySize)

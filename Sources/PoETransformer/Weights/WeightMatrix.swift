@@ -11,6 +11,8 @@ package struct WeightMatrix: Sendable {
     package let inputs: Int
     package let type: GGMLType
     let rows: MappedRows
+    /// Added to every output row (Qwen 2's q, k and v); nil for none.
+    package var bias: [Float]? = nil
 
     /// Activation rows up to which the fused kernels are used.
     package static let fusedLimit = 16
@@ -20,7 +22,15 @@ package struct WeightMatrix: Sendable {
     /// Floats of one thread's tile on the OpenBLAS path; `apply` needs one per thread.
     package var tileFloats: Int { min(outputs, Self.tileRows) * inputs }
 
-    /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ, plus the LoRA adapters' terms for their rows.
+    /// The matrix of rows `range` of this one (a part of a fused matrix), read in place; its bias's part.
+    func rows(_ range: Range<Int>) -> WeightMatrix {
+        WeightMatrix(
+            outputs: range.count, inputs: inputs, type: type,
+            rows: MappedRows(base: rows.base + range.lowerBound * rows.rowBytes, rowBytes: rows.rowBytes),
+            bias: bias.map { Array($0[range]) })
+    }
+
+    /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ + bias, plus the LoRA adapters' terms for their rows.
     package func apply(
         _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
         adapters: [AdapterTerm] = []
@@ -34,6 +44,7 @@ package struct WeightMatrix: Sendable {
                 _ = poe_matmul(
                     type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
                     inputs, io.x, Int(inputs), Int32(tokens), io.y, outputs)
+                addBias(outputs: range, tokens: tokens, into: io.y)
                 for term in adapters { term.add(outputs: range, into: io.y) }
             }
             return
@@ -52,8 +63,18 @@ package struct WeightMatrix: Sendable {
                 gemm(m: tokens, n: count, k: inputs, io.x, lda: inputs, tile, ldb: inputs, transposeB: true, io.y + start, ldc: outputs)
                 start += count
             }
-            // The adapters' terms for this thread's outputs.
+            // The bias and the adapters' terms for this thread's outputs.
+            addBias(outputs: range, tokens: tokens, into: io.y)
             for term in adapters { term.add(outputs: range, into: io.y) }
+        }
+    }
+
+    /// Y[t, o] += bias[o] for outputs `range` of every row.
+    private func addBias(outputs range: Range<Int>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        guard let bias else { return }
+        for t in 0 ..< tokens {
+            let row = y + t * outputs
+            for o in range { row[o] += bias[o] }
         }
     }
 

@@ -1,6 +1,7 @@
 import PoETransformer
 
-/// A tiny llama or gemma3 GGUF with random F32 weights, for loading and session tests.
+/// A tiny GGUF of any architecture with random F32 weights (the tensors its design asks for), for loading
+/// and session tests.
 struct TinyModel {
     var architecture = "llama"
     var vocabulary = 12
@@ -12,12 +13,13 @@ struct TinyModel {
     var layers = 2
     var context = 64
     var window = 4
-    /// Write `output.weight` instead of reusing the token embedding.
+    /// Write `output.weight` instead of reusing the token embedding (always for OLMo 2, never for Gemma 2).
     var separateOutput = false
 
     func writer(seed: UInt64 = 1) -> GGUFWriter {
         var random = SplitMix64(seed: seed)
         let a = architecture
+        let design = TransformerConfig.Architecture(rawValue: a)?.design ?? TransformerConfig.Architecture.llama.design
         var w = GGUFWriter()
         w.metadata = [
             ("general.architecture", .string(a)),
@@ -29,33 +31,39 @@ struct TinyModel {
             ("\(a).attention.head_count_kv", .uint32(UInt32(kvHeads))),
             ("\(a).attention.key_length", .uint32(UInt32(headDimension))),
             ("\(a).attention.value_length", .uint32(UInt32(headDimension))),
-            ("\(a).attention.layer_norm_rms_epsilon", .float32(1e-6)),
+            (design.inputNorm == .layerNorm ? "\(a).attention.layer_norm_epsilon" : "\(a).attention.layer_norm_rms_epsilon", .float32(1e-6)),
             ("\(a).rope.freq_base", .float32(10_000)),
             ("tokenizer.ggml.model", .string("llama")),
             ("tokenizer.ggml.tokens", .array(elementType: .string, values: (0 ..< vocabulary).map { .string("t\($0)") })),
         ]
-        if a == "gemma3" { w.metadata.append(("\(a).attention.sliding_window", .uint32(UInt32(window)))) }
+        if design.slidingWindows != nil { w.metadata.append(("\(a).attention.sliding_window", .uint32(UInt32(window)))) }
         func tensor(_ name: String, _ shape: [Int], scale: Float = 0.5) -> GGUFWriter.Tensor {
             let values = (0 ..< shape.reduce(1, *)).map { _ in (random.nextFloat() * 2 - 1) * scale }
             return .init(name: name, type: .f32, shape: shape, data: values.f32Bytes)
         }
         let d = embedding, q = heads * headDimension, kv = kvHeads * headDimension
-        w.tensors = [tensor("token_embd.weight", [d, vocabulary], scale: 1), tensor("output_norm.weight", [d])]
-        if separateOutput { w.tensors.append(tensor("output.weight", [d, vocabulary])) }
+        w.tensors = [tensor("token_embd.weight", [d, vocabulary], scale: 1)]
+        if design.inputNorm != .layerNorm { w.tensors.append(tensor("output_norm.weight", [d])) }
+        if design.output == .separate || (separateOutput && design.output != .embedding) {
+            w.tensors.append(tensor("output.weight", [d, vocabulary]))
+        }
         for l in 0 ..< layers {
             let p = "blk.\(l)."
+            if design.inputNorm == .rms { w.tensors += [tensor(p + "attn_norm.weight", [d]), tensor(p + "ffn_norm.weight", [d])] }
             w.tensors += [
-                tensor(p + "attn_norm.weight", [d]), tensor(p + "attn_q.weight", [d, q]),
-                tensor(p + "attn_k.weight", [d, kv]), tensor(p + "attn_v.weight", [d, kv]),
-                tensor(p + "attn_output.weight", [q, d]), tensor(p + "ffn_norm.weight", [d]),
-                tensor(p + "ffn_gate.weight", [d, feedForward]), tensor(p + "ffn_up.weight", [d, feedForward]),
-                tensor(p + "ffn_down.weight", [feedForward, d]),
+                tensor(p + "attn_q.weight", [d, q]), tensor(p + "attn_k.weight", [d, kv]), tensor(p + "attn_v.weight", [d, kv]),
+                tensor(p + "attn_output.weight", [q, d]), tensor(p + "ffn_down.weight", [feedForward, d]),
             ]
-            if a == "gemma3" {
-                w.tensors += [
-                    tensor(p + "attn_q_norm.weight", [headDimension]), tensor(p + "attn_k_norm.weight", [headDimension]),
-                    tensor(p + "post_attention_norm.weight", [d]), tensor(p + "post_ffw_norm.weight", [d]),
-                ]
+            w.tensors += design.fusedGateUp
+                ? [tensor(p + "ffn_up.weight", [d, 2 * feedForward])]
+                : [tensor(p + "ffn_gate.weight", [d, feedForward]), tensor(p + "ffn_up.weight", [d, feedForward])]
+            switch design.queryKeyNorm {
+            case .none: break
+            case .perHead: w.tensors += [tensor(p + "attn_q_norm.weight", [headDimension]), tensor(p + "attn_k_norm.weight", [headDimension])]
+            case .wholeWidth: w.tensors += [tensor(p + "attn_q_norm.weight", [q]), tensor(p + "attn_k_norm.weight", [kv])]
+            }
+            if design.normalizesSublayerOutputs {
+                w.tensors += [tensor(p + "post_attention_norm.weight", [d]), tensor(p + "post_ffw_norm.weight", [d])]
             }
         }
         return w
