@@ -4,7 +4,7 @@ knows, so that PromptTemplate's renderings are checked against llama.cpp's own, 
 
     python3 scripts/chat_templates.py
 
-For chatml, gemma, llama3 and phi3, the text comes from llama.cpp's `llama_chat_apply_template`
+For chatml, gemma, llama3, phi3 and Mistral's v1, v3 and v7, the text comes from llama.cpp's `llama_chat_apply_template`
 (llama-cpp-python's binding), given the family's name. Tulu's family is not one of llama.cpp's built-in
 renderers (it reads OLMo 2's template as GLM-Edge's), so its text comes from OLMo 2's Jinja template,
 rendered with jinja2 as transformers renders it, without BOS (swift-poe's tokenizer adds BOS).
@@ -56,7 +56,8 @@ def llama_cpp_render(family, conversation):
 
 def main():
     renderings = []
-    for family in ["chatml", "gemma", "llama3", "phi3"]:
+    for family in ["chatml", "gemma", "llama3", "phi3", "mistral-v7", "mistral-v7-tekken", "mistral-v1", "mistral-v3",
+                   "mistral-v3-tekken"]:
         for conversation in CONVERSATIONS:
             renderings.append({"template": family, "messages": [{"role": r, "content": c} for r, c in conversation],
                                "text": llama_cpp_render(family, conversation)})

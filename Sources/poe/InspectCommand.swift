@@ -6,8 +6,12 @@ import PoETransformer
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show a GGUF file's metadata and tensors.",
-        discussion: "For a LoRA adapter, a summary first; with --base, whether it fits that model (as --lora checks)."
+        abstract: "Show a GGUF file's metadata and tensors, and whether poe can run it.",
+        discussion: """
+            For a model, a first line says whether poe runs it (its architecture, layers and context) or what \
+            keeps it from running (an architecture, tensor type or feature poe lacks, a missing tensor). For a \
+            LoRA adapter, a summary first; with --base, whether it fits that model (as --lora checks).
+            """
     )
 
     @Argument(help: "A GGUF file or a known model name.") var model: String
@@ -27,11 +31,13 @@ struct InspectCommand: ParsableCommand {
             let adapter = try LoRAAdapter(file: file, for: model)
             if !json { print("fits \(base): \(adapter.targets.count) adapted matrices, rank \(adapter.rank), alpha \(adapter.alpha)") }
         }
+        let runnability = isAdapter ? nil : Runnability(file)
         if json {
-            print(try jsonLine(InspectedFile(file)))
+            print(try jsonLine(InspectedFile(file: file, runnability: runnability)))
             return
         }
         if isAdapter { print(Self.adapterSummary(file)) }
+        if let runnability { print(runnability.description) }
         print("\(file.path): GGUF v\(file.version), \(file.fileSize) bytes, alignment \(file.alignment)")
         print("metadata (\(file.metadata.keys.count) keys):")
         for key in file.metadata.keys {
@@ -71,16 +77,41 @@ struct InspectCommand: ParsableCommand {
     }
 }
 
-/// `poe inspect --json`: the file, its metadata in file order and its tensors.
+/// Whether poe runs a model file: it loads as a `Transformer`, or the one sentence of what keeps it from loading.
+struct Runnability: CustomStringConvertible {
+    let config: TransformerConfig?
+    let problem: String?
+
+    init(_ file: GGUFFile) {
+        do {
+            config = try Transformer(file: file).config
+            problem = nil
+        } catch {
+            config = nil
+            problem = "\(error.problem)"
+        }
+    }
+
+    var description: String {
+        guard let config else { return "poe cannot run this file: \(problem ?? "")" }
+        return "poe runs this file: \(config.architecture.rawValue), \(config.layerCount) layers, d \(config.embeddingLength), "
+            + "\(config.vocabularySize) tokens, context \(config.contextLength)"
+    }
+}
+
+/// `poe inspect --json`: whether poe runs the file, the file, its metadata in file order and its tensors.
 private struct InspectedFile: Encodable {
     let file: GGUFFile
+    let runnability: Runnability?
 
-    init(_ file: GGUFFile) { self.file = file }
-
-    enum Keys: String, CodingKey { case path, version, fileSize = "file_size", alignment, metadata, tensors }
+    enum Keys: String, CodingKey { case runnable, problem, path, version, fileSize = "file_size", alignment, metadata, tensors }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
+        if let runnability {
+            try container.encode(runnability.config != nil, forKey: .runnable)
+            try container.encodeIfPresent(runnability.problem, forKey: .problem)
+        }
         try container.encode(file.path, forKey: .path)
         try container.encode(file.version, forKey: .version)
         try container.encode(file.fileSize, forKey: .fileSize)

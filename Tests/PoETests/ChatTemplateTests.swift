@@ -22,7 +22,7 @@ import Testing
     }()
 
     @Test func renderingsEqualLlamaCpps() throws {
-        #expect(Self.fixture.renderings.count == 20)
+        #expect(Self.fixture.renderings.count == 40)
         for rendering in Self.fixture.renderings {
             let template = try #require(PromptTemplate.named(rendering.template))
             let text = template.segments(for: rendering.messages).segments.map(\.text).joined()
@@ -56,7 +56,11 @@ import Testing
             ("<|start_header_id|>{{ m['role'] }}<|end_header_id|>", "llama3"),
             ("{{'<|user|>' + m['content'] + '<|end|>'}}{{'<|assistant|>'}}", "phi3"),
             ("{{ '<|user|>\\n' + m['content'] }}{{ '<|assistant|>\\n' + m['content'] + eos_token }}", "tulu"),
-            ("{{ bos_token }}[INST] {{ m['content'] }} [/INST]", nil),  // Mistral / Llama 2
+            ("{{ bos_token }}[INST] {{ m['content'] }} [/INST]", nil),  // Llama 2
+            ("[SYSTEM_PROMPT]{{ system_message }}[/SYSTEM_PROMPT][INST] {{ m['content'] }}[/INST]", "mistral-v7"),
+            ("{{ bos_token + ' [INST] ' + system_message }}{{ ' [INST] ' + m['content'] + ' [/INST]' }}", "mistral-v1"),
+            ("{%- if tools %}[AVAILABLE_TOOLS]{% endif %}{{ '[INST] ' + m['content'] + '[/INST]' }}", "mistral-v3"),
+            ("{%- if tools %}[AVAILABLE_TOOLS]{% endif %}{{ \"[INST]\" + m['content'] + \"[/INST]\" }}", "mistral-v3-tekken"),
             ("anything else", nil),
         ]
         for (text, expected) in cases {

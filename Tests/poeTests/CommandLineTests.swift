@@ -119,9 +119,23 @@ import Testing
         #expect(metadata["gemma3.attention.sliding_window"] as? Int == 512)
         let tokens = try #require(metadata["tokenizer.ggml.tokens"] as? [String: Any])
         #expect(tokens["count"] as? Int == 262_144 && tokens["array"] as? String == "string")
+        #expect(object["runnable"] as? Bool == true && object["problem"] == nil)
         let tensors = try #require(object["tensors"] as? [[String: Any]])
         #expect(tensors.count == 236)
         #expect(tensors.contains { $0["name"] as? String == "token_embd.weight" && $0["type"] as? String == "Q8_0" })
+    }
+
+    /// The first line says whether poe runs the file, and if not, what keeps it from running.
+    @Test func inspectSaysWhetherAFileRuns() throws {
+        let runs = try Self.poe("inspect", "smollm2-135m-instruct")
+        #expect(runs.output.hasPrefix("poe runs this file: llama, 30 layers"), "\(runs.output.prefix(200))")
+        let vocabulary = try Self.poe("inspect", "vocab-qwen2")
+        #expect(vocabulary.status == 0)
+        #expect(vocabulary.output.hasPrefix("poe cannot run this file: the required tensor 'token_embd.weight' is missing"), "\(vocabulary.output.prefix(200))")
+        let json = try Self.poe("inspect", "vocab-qwen2", "--json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect(object["runnable"] as? Bool == false)
+        #expect((object["problem"] as? String)?.contains("token_embd.weight") == true)
     }
 
     @Test func modelsList() throws {

@@ -34,11 +34,16 @@ public struct PromptTemplate: Sendable, Equatable {
     public let generationPrompt: String
     /// Whether contents lose their leading and trailing white space (ASCII's, as llama.cpp's `trim`).
     public let trimsContents: Bool
+    /// Whether past responses do (Mistral v3), when other contents do not.
+    public let trimsResponses: Bool
+    /// Whether system text that no user message follows still opens a user turn, followed by the
+    /// separator (Mistral v1 and v3); otherwise it is dropped.
+    public let keepsUnansweredSystem: Bool
 
     /// A template from its turns; `generationPrompt` opens the response.
     public init(
         name: String, user: Turn, assistant: Turn, system: Turn?, systemSeparator: String = "\n\n", generationPrompt: String,
-        trimsContents: Bool = false
+        trimsContents: Bool = false, trimsResponses: Bool = false, keepsUnansweredSystem: Bool = false
     ) {
         self.name = name
         self.user = user
@@ -47,6 +52,8 @@ public struct PromptTemplate: Sendable, Equatable {
         self.systemSeparator = systemSeparator
         self.generationPrompt = generationPrompt
         self.trimsContents = trimsContents
+        self.trimsResponses = trimsResponses
+        self.keepsUnansweredSystem = keepsUnansweredSystem
     }
 
     /// A template for single instructions: `prefix`, the instruction, `suffix`.
@@ -83,24 +90,50 @@ public struct PromptTemplate: Sendable, Equatable {
     public static let phi3 = PromptTemplate(
         name: "phi3", user: Turn("<|user|>\n", "<|end|>\n"), assistant: Turn("<|assistant|>\n", "<|end|>\n"),
         system: Turn("<|system|>\n", "<|end|>\n"), generationPrompt: "<|assistant|>\n")
+    /// Mistral's v7 turns (Mistral Large 2411, Small 3), with a system turn of its own.
+    public static let mistralV7 = PromptTemplate(
+        name: "mistral-v7", user: Turn("[INST] ", "[/INST]"), assistant: Turn(" ", "</s>"),
+        system: Turn("[SYSTEM_PROMPT] ", "[/SYSTEM_PROMPT]"), generationPrompt: "")
+    /// Mistral's v7 "tekken" turns (Mistral Small 3.1): no spaces around the tags.
+    public static let mistralV7Tekken = PromptTemplate(
+        name: "mistral-v7-tekken", user: Turn("[INST]", "[/INST]"), assistant: Turn("", "</s>"),
+        system: Turn("[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]"), generationPrompt: "")
+    /// Mistral's v1 turns (Mistral 7B Instruct v0.1): system text opens the next user turn.
+    public static let mistralV1 = PromptTemplate(
+        name: "mistral-v1", user: Turn(" [INST] ", " [/INST]"), assistant: Turn(" ", "</s>"), system: nil,
+        generationPrompt: "", keepsUnansweredSystem: true)
+    /// Mistral's v3 turns (Mistral 7B Instruct v0.3, Mixtral): responses trimmed.
+    public static let mistralV3 = PromptTemplate(
+        name: "mistral-v3", user: Turn("[INST] ", "[/INST]"), assistant: Turn(" ", "</s>"), system: nil,
+        generationPrompt: "", trimsResponses: true, keepsUnansweredSystem: true)
+    /// Mistral's v3 "tekken" turns (Mistral Nemo): no spaces around the tags.
+    public static let mistralV3Tekken = PromptTemplate(
+        name: "mistral-v3-tekken", user: Turn("[INST]", "[/INST]"), assistant: Turn("", "</s>"), system: nil,
+        generationPrompt: "", keepsUnansweredSystem: true)
     /// The text alone: a plain completion (a conversation's contents one after another, as they are).
     public static let raw = PromptTemplate(name: "raw", user: Turn("", ""), assistant: Turn("", ""), system: Turn("", ""), generationPrompt: "")
 
     /// Every built-in template.
-    public static let all: [PromptTemplate] = [tulu, chatml, gemma, llama3, phi3, raw]
+    public static let all: [PromptTemplate] = [tulu, chatml, gemma, llama3, phi3, mistralV7, mistralV7Tekken, mistralV1, mistralV3, mistralV3Tekken, raw]
 
     /// The built-in template with this name, if there is one.
     public static func named(_ name: String) -> PromptTemplate? { all.first { $0.name == name } }
 
     /// The family of a model's Jinja chat template (GGUF `tokenizer.chat_template`), recognised as
     /// llama.cpp's `llm_chat_detect_template` does, in its order; nil for a family swift-poe does not
-    /// render (Mistral's and Llama 2's `[INST]`, Phi-4, DeepSeek, ...).
+    /// render (Llama 2's `[INST]`, Phi-4, DeepSeek, ...).
     public static func recognizing(chatTemplate text: String) -> PromptTemplate? {
         if let named = named(text) { return named }
         if text.contains("<|im_start|>") {
             return text.contains("<|im_sep|>") || text.contains("<end_of_utterance>") ? nil : chatml
         }
-        if text.hasPrefix("mistral") || text.contains("[INST]") { return nil }
+        if text.hasPrefix("mistral") || text.contains("[INST]") {
+            if text.contains("[SYSTEM_PROMPT]") { return mistralV7 }
+            // Mistral's official v1 and v3 templates; llama.cpp reads any other `[INST]` template as Llama 2's.
+            guard text.contains("' [INST] ' + system_message") || text.contains("[AVAILABLE_TOOLS]") else { return nil }
+            if text.contains(" [INST]") { return mistralV1 }
+            return text.contains("\"[INST]\"") ? mistralV3Tekken : mistralV3
+        }
         if text.contains("<|assistant|>") && text.contains("<|end|>") { return phi3 }
         if text.contains("[gMASK]<sop>") { return nil }
         // llama.cpp reads these as Falcon 3's or GLM-Edge's; Tulu's and OLMo 2's end a response with EOS.
@@ -137,7 +170,8 @@ public struct PromptTemplate: Sendable, Equatable {
             if !turn.suffix.isEmpty { segments.append(TextSegment(turn.suffix, parseSpecial: true)) }
         }
         for message in messages {
-            let content = trimsContents ? message.content.trimmingASCIIWhiteSpace : message.content
+            let trims = trimsContents || (trimsResponses && message.role == .assistant)
+            let content = trims ? message.content.trimmingASCIIWhiteSpace : message.content
             switch message.role {
             case .system:
                 if let system { add(system, content) } else { pendingSystem.append(content) }
@@ -149,6 +183,10 @@ public struct PromptTemplate: Sendable, Equatable {
             case .assistant:
                 add(assistant, content)
             }
+        }
+        if keepsUnansweredSystem, !pendingSystem.isEmpty {
+            if !user.prefix.isEmpty { segments.append(TextSegment(user.prefix, parseSpecial: true)) }
+            segments.append(TextSegment(pendingSystem.joined(separator: systemSeparator) + systemSeparator, parseSpecial: false))
         }
         if !generationPrompt.isEmpty { segments.append(TextSegment(generationPrompt, parseSpecial: true)) }
         return (segments, instruction)
