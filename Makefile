@@ -3,7 +3,7 @@
 SWIFT ?= swift
 POE := .build/release/poe
 
-.PHONY: setup build models test example docs docs-preview dependent-check fuzz fuzz-smoke serve-check clean
+.PHONY: setup build models test test-levels example docs docs-preview dependent-check fuzz fuzz-smoke serve-check clean
 
 # OpenBLAS from Debian (the CBLAS module links it); skipped when already installed.
 setup:
@@ -21,13 +21,23 @@ build: setup
 models: build
 	$(POE) models fetch --all
 
-# The whole test suite, optimized (the tests run real models), then `poe serve` from outside, a package
-# written from the documentation, and the documentation itself.
+# The whole test suite, optimized (the tests run real models), then again with the kernels of each lower
+# instruction-set level, `poe serve` from outside, a package written from the documentation, and the
+# documentation itself.
 test: models
 	$(SWIFT) test -c release --skip-build
+	$(MAKE) test-levels
 	$(MAKE) serve-check
 	$(MAKE) dependent-check
 	$(MAKE) docs
+
+# The kernels this machine would not choose, forced (POE_SIMD_LEVEL caps the level the CPU allows), so an
+# AVX2-only machine never runs code that was not tested: at AVX2 level, the kernels' cross-checks and every
+# model against float64 and llama.cpp; at the portable level, the same on the small models.
+LEVEL_TESTS := KernelTests|SessionTests|ArchitectureAgreementTests|LoRAAdapterTests
+test-levels:
+	POE_SIMD_LEVEL=avx2 $(SWIFT) test -c release --skip-build --filter "$(LEVEL_TESTS)|LlamaCppAgreementTests|LoRAAgreementTests|PaperRulesAgreementTests"
+	POE_SIMD_LEVEL=portable $(SWIFT) test -c release --skip-build --filter "$(LEVEL_TESTS)"
 
 # The main job: the example generator, a base model answering instructions alone and with the paper's rules.
 example: setup

@@ -32,6 +32,19 @@ TARGET static float exponentiate16(float *scores, int count, float maximum) {
     }
     return 1 / _mm512_reduce_add_ps(sum);
 }
+
+/// The same eight at a time, for AVX2 machines (the tail masked).
+__attribute__((target("avx2,fma"))) static float exponentiate8(float *scores, int count, float maximum) {
+    __m256 sum = _mm256_setzero_ps();
+    const __m256 m = _mm256_set1_ps(maximum);
+    for (int j = 0; j < count; j += 8) {
+        const __m256i live = poe_live8(count - j);
+        const __m256 e = _mm256_and_ps(poe_exp8(_mm256_sub_ps(_mm256_maskload_ps(scores + j, live), m)), _mm256_castsi256_ps(live));
+        _mm256_maskstore_ps(scores + j, live, e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    return 1 / poe_hsum8(sum);
+}
 #endif
 
 void poe_softmax(float *row, int begin, int end, int count) {
@@ -40,6 +53,7 @@ void poe_softmax(float *row, int begin, int end, int count) {
     float inverse;
 #if defined(__x86_64__)
     if (poe_simd_level() >= 2) inverse = exponentiate16(row + begin, end - begin, maximum);
+    else if (poe_simd_level() == 1) inverse = exponentiate8(row + begin, end - begin, maximum);
     else
 #endif
     inverse = exponentiate(row + begin, end - begin, maximum);
@@ -170,6 +184,64 @@ TARGET static void attend_avx512(const float *q, int heads, int hd, const float 
         }
     }
 }
+
+/// The AVX2 version of `attend_group_avx512`: the same passes, eight lanes wide.
+__attribute__((target("avx2,fma"), always_inline)) static inline void attend_group_avx2(const float *q, int heads, int hd, const float *keys, size_t key_stride,
+                                     const float *values, size_t value_stride, int vd, int count, float scale, float softcap,
+                                     float *scores, float *out) {
+    float maximum[GROUP], inverse[GROUP];
+    for (int g = 0; g < heads; g++) maximum[g] = -INFINITY;
+    for (int j = 0; j < count; j++) {
+        const float *k = keys + (size_t)j * key_stride;
+        __m256 acc[GROUP];
+        for (int g = 0; g < heads; g++) acc[g] = _mm256_setzero_ps();
+        for (int i = 0; i < hd; i += 8) {
+            _mm_prefetch((const char *)(k + AHEAD * key_stride + i), _MM_HINT_T0);
+            const __m256i live = poe_live8(hd - i);
+            const __m256 a = _mm256_maskload_ps(k + i, live);
+            for (int g = 0; g < heads; g++) acc[g] = _mm256_fmadd_ps(_mm256_maskload_ps(q + (size_t)g * hd + i, live), a, acc[g]);
+        }
+        for (int g = 0; g < heads; g++) {
+            float *sg = scores + (size_t)g * count;
+            sg[j] = scale * poe_hsum8(acc[g]);
+            if (sg[j] > maximum[g]) maximum[g] = sg[j];
+        }
+    }
+    if (softcap > 0)
+        for (int g = 0; g < heads; g++) maximum[g] = cap_scores(scores + (size_t)g * count, count, softcap);
+    for (int g = 0; g < heads; g++) inverse[g] = exponentiate8(scores + (size_t)g * count, count, maximum[g]);
+    for (int i0 = 0; i0 < vd; i0 += 8 * SLICES) {
+        __m256 acc[GROUP][SLICES];
+        for (int g = 0; g < heads; g++)
+            for (int c = 0; c < SLICES; c++) acc[g][c] = _mm256_setzero_ps();
+        for (int jj = 0; jj < count; jj++) {
+            const float *v = values + (size_t)jj * value_stride + i0;
+            _mm_prefetch((const char *)(v + AHEAD * value_stride), _MM_HINT_T0);
+            __m256 row[SLICES];
+            for (int c = 0; c < SLICES; c++) row[c] = _mm256_maskload_ps(v + 8 * c, poe_live8(vd - i0 - 8 * c));
+            for (int g = 0; g < heads; g++) {
+                const __m256 p = _mm256_set1_ps(scores[(size_t)g * count + jj] * inverse[g]);
+                for (int c = 0; c < SLICES; c++) acc[g][c] = _mm256_fmadd_ps(p, row[c], acc[g][c]);
+            }
+        }
+        for (int g = 0; g < heads; g++)
+            for (int c = 0; c < SLICES; c++) _mm256_maskstore_ps(out + (size_t)g * vd + i0 + 8 * c, poe_live8(vd - i0 - 8 * c), acc[g][c]);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void attend_avx2(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
+                                                     size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+    for (int g = 0; g < heads; g += GROUP) {
+        const float *qg = q + (size_t)g * hd;
+        float *sg = scores + (size_t)g * count, *og = out + (size_t)g * vd;
+        switch (heads - g) {
+        case 1: attend_group_avx2(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        case 2: attend_group_avx2(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        case 3: attend_group_avx2(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        default: attend_group_avx2(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        }
+    }
+}
 #endif
 
 void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
@@ -177,6 +249,10 @@ void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key
 #if defined(__x86_64__)
     if (poe_simd_level() >= 2) {
         attend_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
+        return;
+    }
+    if (poe_simd_level() == 1) {
+        attend_avx2(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
         return;
     }
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 // Q4_0: 32 values, x = d * (q - 8).          d: f16 | qs[16] (value j low nibble, value j+16 high nibble)
 // Q4_1: 32 values, x = d * q + m.            d: f16 | m: f16 | qs[16]
@@ -95,6 +96,36 @@ __attribute__((target("avx512f,avx512dq,fma"))) static inline __m512 poe_exp16(_
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1)));
     return _mm512_scalef_ps(p, n);
+}
+#endif
+
+#if defined(__x86_64__)
+/// The lanes of an 8-float vector that hold values when `remaining` are left, as a mask for maskload.
+__attribute__((target("avx2"))) static inline __m256i poe_live8(int remaining) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(remaining), lanes);
+}
+
+/// e^x as `poe_exp16` forms it, eight at a time: the same reduction and polynomial, then ·2^n through the
+/// exponent bits; 0 below −87.33 and inf above 88.72 (where 2^n leaves the normal range).
+__attribute__((target("avx2,fma"))) static inline __m256 poe_exp8(__m256 x) {
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1)));
+    // 2^n for n in [-126, 127]; outside, the result is 0 or inf.
+    const __m256 clamped = _mm256_max_ps(_mm256_min_ps(n, _mm256_set1_ps(127)), _mm256_set1_ps(-126));
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(clamped), _mm256_set1_epi32(127)), 23);
+    __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    e = _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654475f), _CMP_LT_OQ));
+    e = _mm256_blendv_ps(e, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(88.72283935f), _CMP_GT_OQ));
+    return e;
 }
 #endif
 

@@ -1,14 +1,29 @@
 // Chooses the widest implementation the CPU runs: AVX-512 products (with AVX2 dequantization), AVX2, or
-// the portable code.
+// the portable code; the environment variable POE_SIMD_LEVEL (0, 1 or 2, or portable, avx2 or avx512)
+// caps it, so that one machine can run, test and measure every level it has.
 #include "PoEKernels.h"
 #include "blocks.h"
+#include <stdlib.h>
+#include <string.h>
 
 // Written once, before any kernel runs, by whichever thread asks first; every thread computes the same
 // value, so a race between first callers stores the same int.
 static int level = -1;
 
+/// POE_SIMD_LEVEL as a level, or 2 (no cap) when unset or not one of the names.
+static int requested_level(void) {
+    const char *value = getenv("POE_SIMD_LEVEL");
+    if (!value) return 2;
+    if (!strcmp(value, "0") || !strcmp(value, "portable")) return 0;
+    if (!strcmp(value, "1") || !strcmp(value, "avx2")) return 1;
+    return 2;
+}
+
 int poe_simd_level(void) {
-    if (level < 0) level = poe_cpu_has_avx512() ? 2 : poe_cpu_has_avx2() ? 1 : 0;
+    if (level < 0) {
+        const int cpu = poe_cpu_has_avx512() ? 2 : poe_cpu_has_avx2() ? 1 : 0, cap = requested_level();
+        level = cpu < cap ? cpu : cap;
+    }
     return level;
 }
 

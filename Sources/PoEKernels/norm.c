@@ -2,7 +2,7 @@
 //
 // Each square is taken in float and summed in double, as llama.cpp sums; sixteen partial sums (lane
 // i mod 16) break the chain of dependent additions, and they are combined in a fixed tree, so the
-// portable and AVX-512 code give the same bits.
+// portable, AVX2 and AVX-512 code give the same bits.
 #pragma STDC FP_CONTRACT OFF
 #include "PoEKernels.h"
 #include <math.h>
@@ -48,13 +48,36 @@ TARGET static double sum_of_squares_avx512(const float *x, int n) {
     for (int l = 0; i < n; i++, l++) s[l] += (double)(x[i] * x[i]);
     return combine(s);
 }
+
+/// The same sums for AVX2: four vectors of four doubles hold the sixteen lanes.
+__attribute__((target("avx2"))) static double sum_of_squares_avx2(const float *x, int n) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd(), s2 = _mm256_setzero_pd(), s3 = _mm256_setzero_pd();
+    int i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+        const __m256 sa = _mm256_mul_ps(a, a), sb = _mm256_mul_ps(b, b);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(sa)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(sa, 1)));
+        s2 = _mm256_add_pd(s2, _mm256_cvtps_pd(_mm256_castps256_ps128(sb)));
+        s3 = _mm256_add_pd(s3, _mm256_cvtps_pd(_mm256_extractf128_ps(sb, 1)));
+    }
+    double s[LANES];
+    _mm256_storeu_pd(s, s0);
+    _mm256_storeu_pd(s + 4, s1);
+    _mm256_storeu_pd(s + 8, s2);
+    _mm256_storeu_pd(s + 12, s3);
+    for (int l = 0; i < n; i++, l++) s[l] += (double)(x[i] * x[i]);
+    return combine(s);
+}
 #endif
 
 void poe_rms_norm_using(int implementation, const float *x, const float *weight, int n, int rows, float epsilon, float *out) {
     for (int r = 0; r < rows; r++) {
         const float *row = x + (size_t)r * n;
 #if defined(__x86_64__)
-        const double sum = implementation >= 2 ? sum_of_squares_avx512(row, n) : sum_of_squares_portable(row, n);
+        const double sum = implementation >= 2 && poe_simd_level() >= 2 ? sum_of_squares_avx512(row, n)
+            : implementation >= 1 && poe_simd_level() >= 1 ? sum_of_squares_avx2(row, n)
+            : sum_of_squares_portable(row, n);
 #else
         const double sum = sum_of_squares_portable(row, n);
 #endif
