@@ -51,16 +51,20 @@ __attribute__((target("avx2,fma"))) static void gated_avx2(int kind, float *gate
 }
 #endif
 
-void poe_gated_activation(int kind, float *gate, const float *up, size_t count) {
+void poe_gated_activation_using(int implementation, int kind, float *gate, const float *up, size_t count) {
 #if defined(__x86_64__)
-    if (poe_simd_level() >= 2) {
+    if (implementation >= 2 && poe_simd_level() >= 2) {
         gated_avx512(kind, gate, up, count);
         return;
     }
-    if (poe_simd_level() == 1) {
+    if (implementation >= 1 && poe_simd_level() >= 1) {
         gated_avx2(kind, gate, up, count);
         return;
     }
 #endif
     gated_portable(kind, gate, up, count);
+}
+
+void poe_gated_activation(int kind, float *gate, const float *up, size_t count) {
+    poe_gated_activation_using(poe_simd_level(), kind, gate, up, count);
 }

@@ -244,17 +244,22 @@ __attribute__((target("avx2,fma"))) static void attend_avx2(const float *q, int 
 }
 #endif
 
-void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
-                int vd, int count, float scale, float softcap, float *scores, float *out) {
+void poe_attend_using(int implementation, const float *q, int heads, int hd, const float *keys, size_t key_stride,
+                      const float *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
 #if defined(__x86_64__)
-    if (poe_simd_level() >= 2) {
+    if (implementation >= 2 && poe_simd_level() >= 2) {
         attend_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
         return;
     }
-    if (poe_simd_level() == 1) {
+    if (implementation >= 1 && poe_simd_level() >= 1) {
         attend_avx2(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
         return;
     }
 #endif
     attend_portable(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
+}
+
+void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
+                int vd, int count, float scale, float softcap, float *scores, float *out) {
+    poe_attend_using(poe_simd_level(), q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
 }

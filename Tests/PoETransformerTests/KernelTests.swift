@@ -144,29 +144,57 @@ import Testing
         }
     }
 
-    /// One-query attention: heads that share keys give, together, each head's result alone (the same
-    /// bits), within float rounding of the attention computed in Double; head sizes with and without a
-    /// ragged tail, odd and even key counts.
+    /// One-query attention, in every implementation, with and without a soft cap: heads that share keys
+    /// give, together, each head's result alone (the same bits), within float rounding of the attention
+    /// computed in Double; head sizes with and without a ragged tail, odd and even key counts.
     @Test(arguments: [(40, 7), (256, 12)])
     func attentionOfAGroupIsEachHeadAlone(headSize: Int, count: Int) {
         let heads = 6, stride = 2 * headSize  // keys and values interleaved with another head's, as in the cache
-        let q = Self.randomVectors(heads, headSize, seed: 31)
+        let q = Self.randomVectors(heads, headSize, seed: 31).map { $0 * 4 }
         let keys = Self.randomVectors(count, stride, seed: 32), values = Self.randomVectors(count, stride, seed: 33)
         let scale = 1 / Float(headSize).squareRoot()
-        var scores = [Float](repeating: 0, count: heads * count)
-        var together = [Float](repeating: .nan, count: heads * headSize)
-        poe_attend(q, Int32(heads), Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, 0, &scores, &together)
-        for g in 0 ..< heads {
-            var alone = [Float](repeating: .nan, count: headSize)
-            Array(q[g * headSize ..< (g + 1) * headSize]).withUnsafeBufferPointer { qg in
-                poe_attend(qg.baseAddress, 1, Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, 0, &scores, &alone)
+        for implementation in Self.implementations {
+            for softcap: Float in [0, 1.5] {
+                let what = "implementation \(implementation), soft cap \(softcap)"
+                var scores = [Float](repeating: 0, count: heads * count)
+                var together = [Float](repeating: .nan, count: heads * headSize)
+                poe_attend_using(implementation, q, Int32(heads), Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, softcap, &scores, &together)
+                for g in 0 ..< heads {
+                    var alone = [Float](repeating: .nan, count: headSize)
+                    Array(q[g * headSize ..< (g + 1) * headSize]).withUnsafeBufferPointer { qg in
+                        poe_attend_using(implementation, qg.baseAddress, 1, Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, softcap, &scores, &alone)
+                    }
+                    #expect(alone.map(\.bitPattern) == together[g * headSize ..< (g + 1) * headSize].map(\.bitPattern), "\(what), head \(g)")
+                    let s = (0 ..< count).map { j in
+                        let dot = Double(scale) * (0 ..< headSize).reduce(0.0) { $0 + Double(q[g * headSize + $1]) * Double(keys[j * stride + $1]) }
+                        return softcap > 0 ? Double(softcap) * tanh(dot / Double(softcap)) : dot
+                    }
+                    let e = s.map { exp($0 - s.max()!) }, total = e.reduce(0, +)
+                    for i in 0 ..< headSize {
+                        let exact = (0 ..< count).reduce(0.0) { $0 + e[$1] / total * Double(values[$1 * stride + i]) }
+                        #expect(abs(Double(alone[i]) - exact) <= 1e-5, "\(what), head \(g) value \(i)")
+                    }
+                }
             }
-            #expect(alone.map(\.bitPattern) == together[g * headSize ..< (g + 1) * headSize].map(\.bitPattern), "head \(g)")
-            let s = (0 ..< count).map { j in Double(scale) * (0 ..< headSize).reduce(0.0) { $0 + Double(q[g * headSize + $1]) * Double(keys[j * stride + $1]) } }
-            let e = s.map { exp($0 - s.max()!) }, total = e.reduce(0, +)
-            for i in 0 ..< headSize {
-                let exact = (0 ..< count).reduce(0.0) { $0 + e[$1] / total * Double(values[$1 * stride + i]) }
-                #expect(abs(Double(alone[i]) - exact) <= 1e-5, "head \(g) value \(i)")
+        }
+    }
+
+    /// SiLU and tanh-GELU gates in every implementation, against Double, over inputs from −100 to 100 (where
+    /// the exponential leaves float's range) and a ragged tail.
+    @Test func gatedActivationsAgree() {
+        let count = 1003
+        let gate = (0 ..< count).map { Float($0) / Float(count - 1) * 200 - 100 }
+        let up = Self.randomVectors(1, count, seed: 41)
+        for implementation in Self.implementations {
+            for kind in [Int32(POE_SILU), Int32(POE_GELU_TANH)] {
+                var out = gate
+                poe_gated_activation_using(implementation, kind, &out, up, count)
+                for i in 0 ..< count {
+                    let x = Double(gate[i])
+                    let activated = kind == POE_SILU ? x / (1 + exp(-x)) : 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+                    let exact = activated * Double(up[i])
+                    #expect(abs(Double(out[i]) - exact) <= 2e-6 * max(1, abs(exact)), "implementation \(implementation), kind \(kind), x \(x)")
+                }
             }
         }
     }

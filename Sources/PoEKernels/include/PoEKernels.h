@@ -50,6 +50,9 @@ int poe_matmul_using(int implementation, int type, const void *weights, size_t r
 /// result does not depend on `heads`.
 void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
                 int vd, int count, float scale, float softcap, float *scores, float *out);
+/// `poe_attend` in a chosen implementation (0, 1 or 2, capped by `poe_simd_level()`), for tests.
+void poe_attend_using(int implementation, const float *q, int heads, int hd, const float *keys, size_t key_stride,
+                      const float *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out);
 
 /// Softmax over row[begin ..< end] in place; the rest of the `count` entries become 0.
 void poe_softmax(float *row, int begin, int end, int count);
@@ -59,6 +62,8 @@ enum { POE_SILU = 0, POE_GELU_TANH = 1 };
 
 /// gate[i] = act(gate[i]) · up[i] for SiLU or GELU (tanh approximation), to about one ulp of exp.
 void poe_gated_activation(int kind, float *gate, const float *up, size_t count);
+/// `poe_gated_activation` in a chosen implementation (0, 1 or 2, capped by `poe_simd_level()`), for tests.
+void poe_gated_activation_using(int implementation, int kind, float *gate, const float *up, size_t count);
 
 /// RMS normalization of `rows` vectors of `n` floats: out = x / √(mean(x²) + ε) · weight (x's squares
 /// summed in double). `out` may be `x`.
