@@ -136,4 +136,38 @@ import Testing
         #expect(throws: LanguageModelError.invalidTruncation(to: 3, count: 0)) { try session.truncate(to: 3) }
         #expect(throws: LanguageModelError.contextFull(needed: 1, capacity: 0)) { try model.makeSession(capacity: 0) }
     }
+
+    /// A window layer's cache drops what no query can see again, chunk by chunk and step by step: a long
+    /// sequence stepped one token at a time, or in chunks of 7, gives the logits of one pass over it that
+    /// drops nothing; a fork after a drop continues alike; a truncation to before the dropped positions is
+    /// refused in one sentence, one to 0 starts over.
+    @Test(arguments: ["gemma3", "gemma2", "olmo2"])
+    func windowCacheDropsWhatNoQuerySees(architecture: String) throws {
+        var tiny = TinyModel()
+        tiny.architecture = architecture
+        tiny.context = 1024
+        let model = try tiny.load()
+        let tokens: [TokenID] = (0 ..< 700).map { (i: Int) -> TokenID in TokenID((i * 7 + i / 5) % 12) }
+        let whole = try model.makeSession()
+        whole.chunkSize = tokens.count
+        let all = try whole.append(tokens, logits: .all)
+        let chunked = try model.makeSession()
+        chunked.chunkSize = 7
+        let inChunks = try chunked.append(tokens, logits: .all)
+        #expect(inChunks.values.indices.allSatisfy { abs(inChunks.values[$0] - all.values[$0]) <= 1e-4 * max(1, abs(all.values[$0])) }, "\(architecture) in chunks of 7")
+        let stepped = try model.makeSession()
+        for (i, token) in tokens.prefix(600).enumerated() {
+            let row = try stepped.append([token], logits: .last)
+            Self.expectClose(row[0], all[i], "\(architecture) position \(i)")
+        }
+        let fork = try stepped.fork()
+        for (session, what) in [(stepped, "stepped"), (fork, "fork")] {
+            let rows = try session.append(Array(tokens[600...]), logits: .all)
+            for i in 600 ..< tokens.count { Self.expectClose(rows[i - 600], all[i], "\(architecture) \(what), position \(i)") }
+        }
+        #expect(throws: LanguageModelError.self) { try stepped.truncate(to: 100) }
+        try stepped.truncate(to: 0)
+        let again = try stepped.append(Array(tokens.prefix(10)), logits: .last)
+        Self.expectClose(again[0], all[9], "\(architecture) after truncating to 0")
+    }
 }

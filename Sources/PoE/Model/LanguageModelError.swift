@@ -6,6 +6,9 @@ public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
     case contextFull(needed: Int, capacity: Int)
     /// A truncation to more tokens than the sequence has, or to fewer than none.
     case invalidTruncation(to: Int, count: Int)
+    /// A truncation to fewer tokens than `earliest`, after sliding-window layers dropped positions that
+    /// the next token would attend to.
+    case truncationBeforeWindow(to: Int, earliest: Int)
     /// No tokens were given where some are needed.
     case emptyInput
     /// A batched decode with sessions of another model, a session twice, or a token count that does not
@@ -20,6 +23,8 @@ public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
             "the sequence needs \(needed) positions but the context holds \(capacity)"
         case let .invalidTruncation(to, count):
             "cannot truncate a sequence of \(count) tokens to \(to)"
+        case let .truncationBeforeWindow(to, earliest):
+            "cannot truncate to \(to) tokens: the sliding-window layers have dropped positions that token would see (truncate to 0, or to \(earliest) or more)"
         case .emptyInput:
             "no tokens were given"
         case .invalidBatch:

@@ -98,7 +98,7 @@ extension Transformer {
             }
             for slice in slices {
                 // The new keys and values join the sequence's cache; its queries attend over all of it.
-                let keys = slice.cache.keys[l].pointer, values = slice.cache.values[l].pointer
+                let keys = slice.cache.keys(l), values = slice.cache.values(l)
                 (keys + slice.firstPosition * kWidth).update(from: k + slice.rows.lowerBound * kWidth, count: slice.rows.count * kWidth)
                 (values + slice.firstPosition * vWidth).update(from: v + slice.rows.lowerBound * vWidth, count: slice.rows.count * vWidth)
             }
@@ -107,14 +107,14 @@ extension Transformer {
                 // A batched decode step: one query per sequence.
                 let steps = slices.map { slice in
                     DecodeQuery(
-                        queries: q + slice.rows.lowerBound * qWidth, keys: slice.cache.keys[l].pointer, values: slice.cache.values[l].pointer,
+                        queries: q + slice.rows.lowerBound * qWidth, keys: slice.cache.keys(l), values: slice.cache.values(l),
                         position: slice.firstPosition, out: attended + slice.rows.lowerBound * attendedWidth)
                 }
                 attention(decoding: steps, shape: shape, window: c.layers[l].window, scores: b.scores.pointer)
             } else {
                 for slice in slices {
                     attention(
-                        queries: q + slice.rows.lowerBound * qWidth, keys: slice.cache.keys[l].pointer, values: slice.cache.values[l].pointer,
+                        queries: q + slice.rows.lowerBound * qWidth, keys: slice.cache.keys(l), values: slice.cache.values(l),
                         shape: shape, first: slice.firstPosition, tokens: slice.rows.count, window: c.layers[l].window,
                         scores: b.scores.pointer, into: attended + slice.rows.lowerBound * attendedWidth)
                 }

@@ -1,42 +1,91 @@
+import PoE
+
 /// The keys and values of every layer for the positions a session holds.
 ///
-/// Layer l stores keys as (positions, kvHeads · headDimension) and values as (positions, kvHeads ·
-/// valueDimension), row-major, so one position's heads are contiguous and each head is a strided
-/// column block that a matrix product can read in place.
+/// Layer l stores keys as (rows, kvHeads · headDimension) and values as (rows, kvHeads · valueDimension),
+/// row-major, so one position's heads are contiguous and each head is a strided column block that a
+/// matrix product can read in place.
+///
+/// A sliding-window layer keeps only what a query can still see: its window, plus the rows of the pass in
+/// progress. When its rows run out it drops the positions before the newest query's window, moving the
+/// rest to the front (every few hundred tokens; llama.cpp's SWA cache keeps as much). Gemma 3 270M at
+/// 4,096 tokens holds 15 of its 18 layers at 1,024 rows instead of 4,096.
 final class KVCache {
     let keyWidth: Int
     let valueWidth: Int
-    private(set) var keys: [FloatBuffer]
-    private(set) var values: [FloatBuffer]
+    /// Each layer's window; nil for a layer that keeps every position.
+    let windows: [Int?]
+    private var keyRows: [FloatBuffer]
+    private var valueRows: [FloatBuffer]
+    /// The position of each layer's first stored row (above 0 only for a window layer that has dropped some).
+    private(set) var firstStored: [Int]
 
-    init(layers: Int, keyWidth: Int, valueWidth: Int, initialPositions: Int) {
+    init(keyWidth: Int, valueWidth: Int, windows: [Int?], initialPositions: Int) {
         self.keyWidth = keyWidth
         self.valueWidth = valueWidth
-        keys = (0 ..< layers).map { _ in FloatBuffer(count: initialPositions * keyWidth) }
-        values = (0 ..< layers).map { _ in FloatBuffer(count: initialPositions * valueWidth) }
+        self.windows = windows
+        keyRows = windows.map { _ in FloatBuffer(count: initialPositions * keyWidth) }
+        valueRows = windows.map { _ in FloatBuffer(count: initialPositions * valueWidth) }
+        firstStored = windows.map { _ in 0 }
     }
 
-    private init(keyWidth: Int, valueWidth: Int, keys: [FloatBuffer], values: [FloatBuffer]) {
-        self.keyWidth = keyWidth
-        self.valueWidth = valueWidth
-        self.keys = keys
-        self.values = values
+    private init(copying other: KVCache, positions: Int) {
+        keyWidth = other.keyWidth
+        valueWidth = other.valueWidth
+        windows = other.windows
+        firstStored = other.firstStored
+        keyRows = zip(other.keyRows, other.firstStored).map { $0.copy(count: max(0, positions - $1) * other.keyWidth) }
+        valueRows = zip(other.valueRows, other.firstStored).map { $0.copy(count: max(0, positions - $1) * other.valueWidth) }
     }
 
-    /// Makes room for `positions` positions, keeping the first `filled`; throws, allocating nothing, when
-    /// the machine does not have the memory.
+    /// Layer l's keys, addressed by position: row p of the result is position p. Only positions from
+    /// `firstStored[l]` on are stored, and only those may be read or written (the pointer itself may lie
+    /// before the buffer; it is never read there).
+    func keys(_ l: Int) -> UnsafeMutablePointer<Float> { keyRows[l].pointer - firstStored[l] * keyWidth }
+
+    /// Layer l's values, addressed by position as `keys(_:)` are.
+    func values(_ l: Int) -> UnsafeMutablePointer<Float> { valueRows[l].pointer - firstStored[l] * valueWidth }
+
+    /// Makes room to write positions `filled ..< positions` after the first `filled`; throws, allocating
+    /// nothing, when the machine does not have the memory. A window layer first drops the positions no new
+    /// query can see when its rows would otherwise have to grow.
     func reserve(positions: Int, filled: Int) throws(MemoryError) {
-        let growth = keys.reduce(0) { $0 + $1.growth(for: positions * keyWidth) } + values.reduce(0) { $0 + $1.growth(for: positions * valueWidth) }
+        for (l, window) in windows.enumerated() {
+            guard let window, (positions - firstStored[l]) * keyWidth > keyRows[l].count else { continue }
+            // The earliest position the query at `filled` sees.
+            let keep = max(firstStored[l], filled - window + 1)
+            guard keep > firstStored[l] else { continue }
+            let dropped = keep - firstStored[l], kept = max(0, filled - keep)
+            keyRows[l].pointer.update(from: keyRows[l].pointer + dropped * keyWidth, count: kept * keyWidth)
+            valueRows[l].pointer.update(from: valueRows[l].pointer + dropped * valueWidth, count: kept * valueWidth)
+            firstStored[l] = keep
+        }
+        let rows = firstStored.map { positions - $0 }
+        let growth = zip(keyRows, rows).reduce(0) { $0 + $1.0.growth(for: $1.1 * keyWidth) }
+            + zip(valueRows, rows).reduce(0) { $0 + $1.0.growth(for: $1.1 * valueWidth) }
         if growth > 0 { try SystemMemory.require(growth * MemoryLayout<Float>.stride, for: "a KV cache of \(positions) positions") }
-        for buffer in keys { buffer.reserve(positions * keyWidth, keeping: filled * keyWidth) }
-        for buffer in values { buffer.reserve(positions * valueWidth, keeping: filled * valueWidth) }
+        for (l, count) in rows.enumerated() {
+            let kept = max(0, filled - firstStored[l])
+            keyRows[l].reserve(count * keyWidth, keeping: kept * keyWidth)
+            valueRows[l].reserve(count * valueWidth, keeping: kept * valueWidth)
+        }
+    }
+
+    /// Forgets positions from `count` on. Throws when a window layer has already dropped positions that a
+    /// query at `count` would see: they cannot be had back.
+    func truncate(to count: Int) throws(LanguageModelError) {
+        for (l, window) in windows.enumerated() {
+            guard let window, firstStored[l] > 0 else { continue }
+            if count == 0 {
+                firstStored[l] = 0
+            } else if count - window + 1 < firstStored[l] {
+                throw .truncationBeforeWindow(to: count, earliest: firstStored[l] + window - 1)
+            }
+        }
     }
 
     /// An independent cache holding the same first `positions` positions.
     func copy(positions: Int) -> KVCache {
-        KVCache(
-            keyWidth: keyWidth, valueWidth: valueWidth,
-            keys: keys.map { $0.copy(count: positions * keyWidth) },
-            values: values.map { $0.copy(count: positions * valueWidth) })
+        KVCache(copying: self, positions: positions)
     }
 }

@@ -41,10 +41,12 @@ public struct MemoryError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Transformer {
-    /// Bytes a session's KV cache holds for `positions` positions.
+    /// Bytes a session's KV cache holds for `positions` positions: every position in a global layer; in a
+    /// sliding-window layer, at most its window and a chunk of new tokens.
     public func cacheBytes(positions: Int) -> Int {
         let c = config
-        return c.layerCount * positions * c.kvHeadCount * (c.headDimension + c.valueDimension) * MemoryLayout<Float>.stride
+        let rows = c.layers.reduce(0) { $0 + min(positions, $1.window.map { $0 - 1 + TransformerSession.defaultChunkSize } ?? positions) }
+        return rows * c.kvHeadCount * (c.headDimension + c.valueDimension) * MemoryLayout<Float>.stride
     }
 
     /// Bytes `sessions` sessions need to hold `positions` positions each and return one row of logits per

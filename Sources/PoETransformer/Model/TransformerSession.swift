@@ -15,7 +15,10 @@ public final class TransformerSession: LanguageModelSession {
     let rotary: [RotaryEmbedding]
 
     /// Tokens per forward pass; longer appends run in chunks of this many (llama.cpp's default micro-batch).
-    public var chunkSize = 512
+    public var chunkSize = TransformerSession.defaultChunkSize
+
+    /// The default `chunkSize`.
+    static let defaultChunkSize = 512
 
     /// Positions a new session's cache holds before it grows.
     static let initialPositions = 256
@@ -25,8 +28,8 @@ public final class TransformerSession: LanguageModelSession {
         self.capacity = capacity
         let c = model.config
         cache = KVCache(
-            layers: c.layerCount, keyWidth: c.kvHeadCount * c.headDimension,
-            valueWidth: c.kvHeadCount * c.valueDimension, initialPositions: min(capacity, Self.initialPositions))
+            keyWidth: c.kvHeadCount * c.headDimension, valueWidth: c.kvHeadCount * c.valueDimension,
+            windows: c.layers.map(\.window), initialPositions: min(capacity, Self.initialPositions))
         buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count, tileFloats: model.weights.tileFloats)
         rotary = model.rotaryEmbeddings(capacity: capacity)
     }
@@ -50,7 +53,6 @@ public final class TransformerSession: LanguageModelSession {
             if request == .last { throw LanguageModelError.emptyInput }
             return .empty(columns: vocabularySize)
         }
-        try cache.reserve(positions: tokens.count + newTokens.count, filled: tokens.count)
 
         let rows = switch request {
         case .none: 0
@@ -58,10 +60,12 @@ public final class TransformerSession: LanguageModelSession {
         case .all: newTokens.count
         }
         if rows > 1 { try SystemMemory.require(rows * vocabularySize * MemoryLayout<Float>.stride, for: "logits for \(rows) positions") }
-        let values = [Float](unsafeUninitializedCapacity: rows * vocabularySize) { output, initialized in
+        let values = try [Float](unsafeUninitializedCapacity: rows * vocabularySize) { output, initialized in
             var start = 0
             while start < newTokens.count {
                 let chunk = newTokens[start ..< min(start + chunkSize, newTokens.count)]
+                // Chunk by chunk, so that a window layer can drop what the chunk's queries no longer see.
+                try cache.reserve(positions: tokens.count + chunk.endIndex, filled: tokens.count + start)
                 let isLast = chunk.endIndex == newTokens.count
                 let outputs = switch request {
                 case .none: 0 ..< 0
@@ -87,6 +91,7 @@ public final class TransformerSession: LanguageModelSession {
             throw LanguageModelError.invalidTruncation(to: count, count: tokens.count)
         }
         // Cached positions past `count` are simply overwritten by the next append.
+        try cache.truncate(to: count)
         tokens.removeLast(tokens.count - count)
     }
 
