@@ -20,6 +20,18 @@ every measurement of both engines: a shared machine.
 instead measures what a LoRA adapter costs: a random rank-8 adapter (F16) on every projection of every
 layer, written by scripts/llama_reference.py's `write_lora`, each engine with and without it, alternating;
 printed as each engine's adapted rate over its own base rate, and swift-poe's adapted rate over llama.cpp's.
+
+    python3 Benchmarks/speed_side_by_side.py --memory 4096
+
+instead measures peak resident memory (VmHWM) over a prompt of 4096 tokens, each engine in a process of its
+own: `poe speed`, and llama.cpp with its F16 KV cache both as llama-cpp-python sets it up (SWA layers
+full-size) and as llama.cpp's own tools do (`swa_full` off: SWA layers keep their window and a batch).
+llama.cpp's figure includes the Python interpreter that hosts it, also printed alone.
+
+    --isa avx2   forces swift-poe's AVX2 kernels (POE_SIMD_LEVEL=avx2) for an ISA-matched comparison with a
+                 llama.cpp built without AVX-512 (CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF ...");
+                 the llama.cpp build's own instruction sets are printed.
+
 """
 
 import argparse
@@ -87,18 +99,28 @@ def main():
     parser.add_argument("--contention", action="store_true", help="keep one core busy with another process throughout")
     parser.add_argument("--lora", action="store_true", help="measure the cost of a LoRA adapter instead")
     parser.add_argument("--lora-rank", type=int, default=8)
+    parser.add_argument("--memory", type=int, metavar="TOKENS", help="measure peak resident memory over a prompt this long instead")
+    parser.add_argument("--isa", choices=["native", "avx2"], default="native", help="avx2: force swift-poe's AVX2 kernels")
     args = parser.parse_args()
+    if args.isa == "avx2":
+        os.environ["POE_SIMD_LEVEL"] = "avx2"
 
     subprocess.run(["swift", "build", "-c", "release", "--package-path", str(ROOT), "--product", "poe"], check=True, capture_output=True)
     from llama_cpp import Llama, __version__
 
+    import llama_cpp
+
     print(f"machine: {isa_level()}")
+    print(f"swift-poe kernels: {'AVX2 (forced)' if args.isa == 'avx2' else 'the widest this CPU has'}; "
+          f"llama.cpp build: {llama_cpp.llama_print_system_info().decode().strip()}")
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.contention else None
     if busy:
         print("one core kept busy by another process throughout")
     try:
         if args.lora:
             return lora_cost(args, __version__)
+        if args.memory:
+            return peak_memory(args)
         side_by_side(args, __version__, Llama)
     finally:
         if busy:
@@ -149,6 +171,45 @@ def side_by_side(args, version, Llama):
         print(f"  batch {args.batch} x tg{args.gen_tokens}: swift-poe {batch_ours:7.1f} tok/s   vs llama.cpp's single stream: ratio {batch_ours / tg_theirs:.2f}")
         print(f"  peak resident memory (single stream): {resident / 1e6:.0f} MB = {resident / (file_size + kv):.2f} x (file + KV cache of "
               f"{args.prompt_tokens + 1} tokens, {kv / 1e6:.0f} MB)")
+
+
+LLAMA_CPP_MEMORY = """
+import re, sys
+def hwm():
+    return int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) * 1024
+path, tokens, threads, swa_full = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+from llama_cpp import Llama
+if path == "-":
+    print(hwm())
+    sys.exit()
+llm = Llama(model_path=path, n_ctx=tokens, n_batch=512, n_ubatch=512, n_threads=threads, n_threads_batch=threads,
+            logits_all=False, verbose=False, swa_full=swa_full)
+llm.eval([(7 * i) % 1000 + 1000 for i in range(tokens)])
+print(hwm())
+"""
+
+
+def peak_memory(args):
+    """Peak resident memory of each engine over a prompt of `args.memory` tokens, each in its own process."""
+    def llama_cpp(path, swa_full):
+        result = subprocess.run([sys.executable, "-c", LLAMA_CPP_MEMORY, path, str(args.memory), str(args.threads), "1" if swa_full else "0"],
+                                check=True, capture_output=True, text=True)
+        return int(result.stdout.split()[-1])
+
+    print(f"peak resident memory over a prompt of {args.memory} tokens (VmHWM), {args.threads} threads")
+    interpreter = llama_cpp("-", False)
+    print(f"  the Python interpreter with llama_cpp imported, alone: {interpreter / 2**20:.0f} MiB")
+    for model in args.models.split(","):
+        path = poe("models", "path", model).splitlines()[-1]
+        ours = json.loads(poe("speed", "--model", model, "--prompt-tokens", str(args.memory - 1), "--gen-tokens", "1",
+                              "--threads", str(args.threads), "--repetitions", "1", "--no-warmup", "--json"))["peak_resident_bytes"]
+        full, windowed = llama_cpp(path, True), llama_cpp(path, False)
+        print(f"\n{model} ({os.path.getsize(path) / 2**20:.0f} MiB file)")
+        print(f"  swift-poe (F32 KV cache, windows kept for SWA layers): {ours / 2**20:6.0f} MiB")
+        print(f"  llama.cpp, F16 KV cache, SWA layers full-size (llama-cpp-python's default): {full / 2**20:6.0f} MiB"
+              f"  -> swift-poe / llama.cpp {ours / full:.2f}")
+        print(f"  llama.cpp, F16 KV cache, SWA layers windowed (swa_full off, llama.cpp's tools' default): {windowed / 2**20:6.0f} MiB"
+              f"  -> swift-poe / llama.cpp {ours / windowed:.2f}")
 
 
 def lora_cost(args, version):
