@@ -266,20 +266,25 @@ def report_agreement(model, name, positions, exact_rows, prefill, decode):
     print(f"  [{model} {name}] KL(llama.cpp prompt ‖ llama.cpp one token at a time): {compare(prefill, decode)}")
 
 
-def logits_entry(model, label, name, ids, llm, exact):
-    """One sequence of a logits fixture: llama.cpp as a prompt and one token at a time, and `exact` (a
-    Float64Transformer) at the sampled positions, with their agreement printed."""
-    positions = sampled_positions(len(ids))
-    # llama.cpp, the whole sequence as one prompt (batches of 512).
+def llama_cpp_rows(llm, ids):
+    """llama.cpp's logits at every position of `ids`: the whole sequence as one prompt (batches of 512), and
+    again one token per decode step, its own second opinion, as far from the first as its 8-bit activation
+    rounding makes it."""
     llm.reset()
     llm.eval(ids)
     prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
-    # llama.cpp again, one token per decode step: its own second opinion, as far from the first as
-    # its 8-bit activation rounding makes it.
     llm.reset()
     for token in ids:
         llm.eval([token])
     decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
+    return prefill, decode
+
+
+def logits_entry(model, label, name, ids, llm, exact):
+    """One sequence of a logits fixture: llama.cpp as a prompt and one token at a time, and `exact` (a
+    Float64Transformer) at the sampled positions, with their agreement printed."""
+    positions = sampled_positions(len(ids))
+    prefill, decode = llama_cpp_rows(llm, ids)
     # The float64 reference, at the sampled positions only (Gemma's logits are 262 144 wide).
     hidden = exact.hidden_states(ids)
     exact_rows = dict(zip(positions, exact.logits(hidden[positions])))
@@ -644,13 +649,7 @@ def make_architectures():
             llm = Llama(model_path=str(whole), **settings)
             ids = llm.tokenize(ARCHITECTURE_TEXT.encode(), add_bos=True, special=False)[:ARCHITECTURE_TOKENS]
             assert len(ids) == ARCHITECTURE_TOKENS, f"{case}: the text is only {len(ids)} tokens"
-            llm.reset()
-            llm.eval(ids)
-            prefill = np.array(llm.scores[: len(ids)], dtype=np.float64)
-            llm.reset()
-            for token in ids:
-                llm.eval([token])
-            decode = np.array(llm.scores[: len(ids)], dtype=np.float64)
+            prefill, decode = llama_cpp_rows(llm, ids)
             llm.close()
             exact = Float64Transformer(str(whole), context=context)
             exact_rows = exact.logits(exact.hidden_states(ids))

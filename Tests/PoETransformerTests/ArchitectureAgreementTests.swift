@@ -13,24 +13,13 @@ import Testing
 /// the catalog fetches, the embeddings from the generator both implement.
 @Suite struct ArchitectureAgreementTests {
     struct Fixture: Decodable {
-        struct Sequence: Decodable {
-            let name: String
-            /// The context llama.cpp ran with (Phi-3's LongRoPE factors depend on it): our session's capacity.
-            let context: Int
-            let ids: [Int32]
-            let positions: [Int]
-            let llama_cpp: LogitsFixture.Distribution
-            let llama_cpp_decode: LogitsFixture.Distribution
-            let float64: LogitsFixture.Distribution
-        }
-
         let model: String
         let architecture: String
         let vocabulary: String
         let text: String
         let embedding_seed: UInt64
         let tied: Bool
-        let sequences: [Sequence]
+        let sequences: [LogitsFixture.Sequence]
     }
 
     static let cases = ["llama3", "mistral", "qwen2", "qwen3", "olmo", "olmo2", "phi3", "gemma2"]
@@ -86,7 +75,7 @@ import Testing
             #expect(Array(ids.prefix(sequence.ids.count)) == sequence.ids, "\(what): tokens")
 
             let prompt = try model.makeSession(capacity: sequence.context).append(sequence.ids, logits: .all)
-            let decoding = try model.makeSession(capacity: sequence.context)
+            let decoding = try model.makeSession(capacity: sequence.context)  // the context llama.cpp ran with
             var exact = Agreement(), llamaCpp = Agreement(), stepped = Agreement(), llamaCppSelf = Agreement()
             for (index, position) in sequence.positions.enumerated() {
                 let step = try decoding.append([sequence.ids[position]], logits: .last)

@@ -21,6 +21,8 @@ struct LogitsFixture: Decodable {
 
     struct Sequence: Decodable {
         let name: String
+        /// The context llama.cpp ran with, where it matters (Phi-3's LongRoPE factors depend on it).
+        let context: Int?
         let ids: [Int32]
         let positions: [Int]
         /// llama.cpp given the whole sequence as a prompt.
