@@ -38,6 +38,17 @@ class Float64Transformer:
         self.attention_cap = field(f"{a}.attn_logit_softcapping", 50.0) if a == "gemma2" else None
         self.final_cap = field(f"{a}.final_logit_softcapping", 30.0 if a == "gemma2" else None)
         self.rope_attention_factor = field(f"{a}.rope.scaling.attn_factor", 1.0)
+        # YaRN (llama.cpp's rope_yarn): interpolated angles (position / factor) for the low frequencies,
+        # extrapolated ones for the high, ramped between the dimensions where a period spans 32 and 1
+        # turns of the original context; cos and sin grow by 1 + 0.1 ln(factor).
+        self.yarn = None
+        if field(f"{a}.rope.scaling.type", "linear") == "yarn":
+            factor = field(f"{a}.rope.scaling.factor")
+            original = field(f"{a}.rope.scaling.original_context_length", field(f"{a}.context_length"))
+            base = field(f"{a}.rope.freq_base", 10000.0)
+            corr = lambda turns: self.n_rot * np.log(original / (turns * 2 * np.pi)) / (2 * np.log(base))
+            low, high = max(0.0, np.floor(corr(32))), min(self.n_rot - 1.0, np.ceil(corr(1)))
+            self.yarn = (factor, low, high)
         window = field(f"{a}.attention.sliding_window", 4096 if a == "gemma2" else 0)
         # Sliding-window layers: Gemma 3 five of six (RoPE base 10 000), Gemma 2 every other, Olmo 3 three of four.
         period = {"gemma3": 6, "gemma2": 2, "olmo2": 4}.get(a)
@@ -81,15 +92,21 @@ class Float64Transformer:
             return x
         return self.rms_norm(x, self.weight(f"blk.{layer}.{name}.weight"))
 
-    def rope(self, v, positions, base, factors):
+    def rope(self, v, positions, base, factors, yarn=None):
         """Rotates the first n_rot values of each head of (tokens, heads, head_dim): pairs (i, i + n/2)
         (NeoX) or, for llama and olmo, (2i, 2i + 1)."""
         n = self.n_rot
         angles = positions[:, None] * base ** (-np.arange(0, n, 2) / n)[None, :]
         if factors is not None:
             angles = angles / factors[None, :]
-        cos = np.cos(angles)[:, None, :] * self.rope_attention_factor
-        sin = np.sin(angles)[:, None, :] * self.rope_attention_factor
+        magnitude = self.rope_attention_factor
+        if yarn:
+            factor, low, high = yarn
+            ramp = 1 - np.clip((np.arange(n // 2) - low) / max(0.001, high - low), 0, 1)
+            angles = angles / factor * (1 - ramp) + angles * ramp
+            magnitude = magnitude * (1 + 0.1 * np.log(factor))
+        cos = np.cos(angles)[:, None, :] * magnitude
+        sin = np.sin(angles)[:, None, :] * magnitude
         out = v.copy()
         if self.arch not in ("llama", "olmo"):
             a, b = v[..., : n // 2], v[..., n // 2 : n]
@@ -144,7 +161,9 @@ class Float64Transformer:
             v = v.reshape(n, self.kv_heads, -1)
             if a in ("qwen3", "gemma3"):  # per head
                 q, k = self.rms_norm(q, w("attn_q_norm")), self.rms_norm(k, w("attn_k_norm"))
-            q, k = self.rope(q, positions, base, factors), self.rope(k, positions, base, factors)
+            # Olmo 3's sliding-window layers turn YaRN off.
+            yarn = None if local else self.yarn
+            q, k = self.rope(q, positions, base, factors, yarn), self.rope(k, positions, base, factors, yarn)
             keys, values = cache.extend(layer, k, v)
             attended = np.zeros((n, self.heads, v.shape[-1]))
             group = self.heads // self.kv_heads

@@ -32,7 +32,7 @@ QUANTIZED = {"blk.0.attn_k": T.F16, "blk.0.attn_v": T.Q5_0, "blk.0.ffn_down": T.
 CASES = {
     "llama3": ("llama", "llama-bpe", dict(llama3_rope=True, freq_base=500000.0)),
     "mistral": ("llama", "llama-spm", dict(tied=False, kv_heads=1, head_dim=32)),
-    "qwen2": ("qwen2", "qwen2", dict(freq_base=1000000.0)),
+    "qwen2": ("qwen2", "qwen2", dict(freq_base=1000000.0, yarn=4.0)),
     "qwen3": ("qwen3", "qwen2", dict(freq_base=1000000.0)),
     "olmo": ("olmo", "gpt-2", dict()),
     "olmo2": ("olmo2", "gpt-2", dict(freq_base=500000.0, swa=8)),
@@ -98,7 +98,7 @@ class TinyModel:
     """One case's tensors and keys, in memory, written out with or without the tokenizer and embeddings."""
 
     def __init__(self, case, *, layers=2, d=64, heads=4, kv_heads=2, head_dim=None, ffn=256, seed=0, tied=True,
-                 swa=None, llama3_rope=False, longrope=False, freq_base=10000.0, context=4096):
+                 swa=None, llama3_rope=False, longrope=False, yarn=None, freq_base=10000.0, context=4096):
         self.case = case
         self.arch, self.vocab = CASES[case][0], CASES[case][1]
         a = self.arch
@@ -125,6 +125,10 @@ class TinyModel:
                      (f"{a}.final_logit_softcapping", 30.0, GGUFValueType.FLOAT32)]
         if a == "olmo2" and swa:  # Olmo 3: three sliding-window layers, then a global one
             keys.append((f"{a}.attention.sliding_window", swa, GGUFValueType.UINT32))
+        if yarn:  # YaRN over an original context of 512 (Qwen 2.5 for long contexts, Olmo 3)
+            keys += [(f"{a}.rope.scaling.type", "yarn", GGUFValueType.STRING),
+                     (f"{a}.rope.scaling.factor", yarn, GGUFValueType.FLOAT32),
+                     (f"{a}.rope.scaling.original_context_length", LONGROPE_ORIGINAL_CONTEXT, GGUFValueType.UINT32)]
         if longrope:
             scale = context / LONGROPE_ORIGINAL_CONTEXT
             keys += [(f"{a}.rope.scaling.original_context_length", LONGROPE_ORIGINAL_CONTEXT, GGUFValueType.UINT32),

@@ -10,6 +10,9 @@ package struct RotaryEmbedding: Sendable {
     let style: TransformerConfig.RoPEStyle
     /// Llama 3's `rope_freqs` or LongRoPE's factors: each frequency i is divided by `frequencyFactors[i]`.
     let frequencyFactors: [Float]?
+    /// YaRN's ramp: pair i keeps its unscaled angle with weight 1 − clamp((i − low) / (high − low), 0, 1);
+    /// nil without YaRN.
+    let yarnRamp: (low: Float, high: Float)?
 
     init(dimensions: Int, layer: TransformerConfig.LayerAttention, style: TransformerConfig.RoPEStyle, frequencyFactors: [Float]?) {
         self.dimensions = dimensions
@@ -18,11 +21,19 @@ package struct RotaryEmbedding: Sendable {
         attentionFactor = layer.ropeAttentionFactor
         self.style = style
         self.frequencyFactors = frequencyFactors
+        yarnRamp = layer.yarnOriginalContext.map { original in
+            // ggml's rope_yarn_corr_dims: the pairs whose period spans 32 turns (beta_fast) and 1 turn
+            // (beta_slow) of the original context.
+            let n = Float(dimensions), base = layer.ropeBase
+            func pair(turns: Float) -> Float { n * log(Float(original) / (turns * 2 * Float.pi)) / (2 * log(base)) }
+            return (max(0, pair(turns: 32).rounded(.down)), min(n - 1, pair(turns: 1).rounded(.up)))
+        }
     }
 
     /// Whether both rotate by the same angles.
     func rotatesLike(_ other: RotaryEmbedding) -> Bool {
         base == other.base && scale == other.scale && attentionFactor == other.attentionFactor && frequencyFactors == other.frequencyFactors
+            && yarnRamp?.low == other.yarnRamp?.low && yarnRamp?.high == other.yarnRamp?.high
     }
 
     /// Writes the (cos, sin) of every rotated pair at `position` into `table` (`dimensions` floats).
@@ -34,8 +45,13 @@ package struct RotaryEmbedding: Sendable {
         let step = pow(base, -2 / Float(dimensions))
         var theta = Float(position)
         for i in 0 ..< dimensions / 2 {
-            let factor = frequencyFactors?[i] ?? 1
-            let angle = scale * (theta / factor)
+            let unscaled = theta / (frequencyFactors?[i] ?? 1)
+            var angle = scale * unscaled
+            if let (low, high) = yarnRamp {
+                // YaRN: interpolated for low frequencies, extrapolated (unscaled) for high ones, ramped between.
+                let extrapolated = 1 - min(1, max(0, (Float(i) - low) / max(0.001, high - low)))
+                angle = angle * (1 - extrapolated) + unscaled * extrapolated
+            }
             table[2 * i] = attentionFactor * cos(angle)
             table[2 * i + 1] = attentionFactor * sin(angle)
             theta *= step

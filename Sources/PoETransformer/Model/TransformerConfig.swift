@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hyperparameters of a decoder-only transformer, read from GGUF metadata (`{arch}.*` keys) as its
 /// architecture's ``Design`` says.
 public struct TransformerConfig: Sendable, Equatable {
@@ -7,16 +9,21 @@ public struct TransformerConfig: Sendable, Equatable {
         public var ropeBase: Float
         /// Position multiplier (1 / linear scaling factor).
         public var ropeScale: Float
-        /// Multiplies RoPE's cos and sin, so queries and keys (LongRoPE's `rope.scaling.attn_factor`).
+        /// Multiplies RoPE's cos and sin, so queries and keys (`rope.scaling.attn_factor`, and YaRN's
+        /// 1 + 0.1 ln(factor)).
         public var ropeAttentionFactor: Float
+        /// With YaRN scaling, the original context it ramps between interpolation and extrapolation by;
+        /// nil without.
+        public var yarnOriginalContext: Int?
         /// A query at position p sees keys at positions p - window + 1 ... p; nil sees all earlier keys.
         public var window: Int?
 
         /// A layer's attention settings.
-        public init(ropeBase: Float, ropeScale: Float, ropeAttentionFactor: Float = 1, window: Int?) {
+        public init(ropeBase: Float, ropeScale: Float, ropeAttentionFactor: Float = 1, yarnOriginalContext: Int? = nil, window: Int?) {
             self.ropeBase = ropeBase
             self.ropeScale = ropeScale
             self.ropeAttentionFactor = ropeAttentionFactor
+            self.yarnOriginalContext = yarnOriginalContext
             self.window = window
         }
     }
@@ -120,9 +127,11 @@ public struct TransformerConfig: Sendable, Equatable {
                 requirement: "it must be even and at most the head length \(headDimension)")
         }
         let ropeBase = try Self.ropeBase(metadata, "\(a).rope.freq_base") ?? 10_000
-        let ropeScale = try Self.ropeScale(metadata, a)
-        let ropeAttentionFactor = try Self.finite(metadata, "\(a).rope.scaling.attn_factor") ?? 1
+        let (ropeScale, yarn) = try Self.ropeScale(metadata, a)
         ropeOriginalContext = try Self.positive(metadata, "\(a).rope.scaling.original_context_length", default: contextLength)
+        // llama.cpp (llama-context.cpp and ggml's rope_yarn): YaRN's cos and sin grow by 1 + 0.1 ln(factor).
+        let ropeAttentionFactor = try (Self.finite(metadata, "\(a).rope.scaling.attn_factor") ?? 1) * (yarn ? 1 + 0.1 * log(1 / ropeScale) : 1)
+        let yarnOriginalContext = yarn ? ropeOriginalContext : nil
 
         embeddingScale = design.scalesEmbeddings ? Float(embeddingLength).squareRoot() : 1
         // llama.cpp: 1/√(d/heads) for the 27B models (known by their layer count), 1/√(head length) otherwise.
@@ -136,7 +145,8 @@ public struct TransformerConfig: Sendable, Equatable {
         queryKeyValueClamp = design.clampsQueryKeyValue
             ? try Self.finite(metadata, "\(a).attention.clamp_kqv").flatMap { $0 > 0 ? $0 : nil } : nil
 
-        let global = LayerAttention(ropeBase: ropeBase, ropeScale: ropeScale, ropeAttentionFactor: ropeAttentionFactor, window: nil)
+        let global = LayerAttention(
+            ropeBase: ropeBase, ropeScale: ropeScale, ropeAttentionFactor: ropeAttentionFactor, yarnOriginalContext: yarnOriginalContext, window: nil)
         layers = Array(repeating: global, count: layerCount)
         if let sliding = design.slidingWindows,
            let window = try metadata.integer("\(a).attention.sliding_window") ?? sliding.defaultWindow, window > 0 {
@@ -146,7 +156,7 @@ public struct TransformerConfig: Sendable, Equatable {
             case .swaBaseOrGlobal:
                 LayerAttention(
                     ropeBase: try Self.ropeBase(metadata, "\(a).rope.freq_base_swa") ?? ropeBase, ropeScale: ropeScale,
-                    ropeAttentionFactor: ropeAttentionFactor, window: window)
+                    ropeAttentionFactor: ropeAttentionFactor, yarnOriginalContext: yarnOriginalContext, window: window)
             }
             let slides = try Self.slidingLayers(metadata, "\(a).attention.sliding_window_pattern", period: sliding.period, layers: layerCount)
             for l in 0 ..< layerCount where slides[l] { layers[l] = local }
@@ -212,18 +222,18 @@ public struct TransformerConfig: Sendable, Equatable {
         return try positive(metadata, key)
     }
 
-    /// 1 / factor for linear RoPE scaling (llama.cpp's default type when the file names none); LongRoPE's
-    /// factors are tensors (`TransformerWeights`); YaRN is refused rather than silently ignored.
-    private static func ropeScale(_ metadata: GGUFMetadata, _ a: String) throws -> Float {
+    /// 1 / factor, for linear scaling (llama.cpp's default type when the file names none), LongRoPE (whose
+    /// factors are tensors, `TransformerWeights`) and YaRN (then also `true`).
+    private static func ropeScale(_ metadata: GGUFMetadata, _ a: String) throws -> (scale: Float, yarn: Bool) {
         let type = try metadata.string("\(a).rope.scaling.type") ?? "linear"
         let factor = try metadata.float("\(a).rope.scaling.factor") ?? metadata.float("\(a).rope.scale_linear") ?? 1
         switch type {
-        case "none": return 1
-        case "linear", "longrope":
+        case "none": return (1, false)
+        case "linear", "longrope", "yarn":
             guard factor.isFinite, factor >= 0 else {
                 throw ModelLoadProblem.invalidHyperparameter(key: "\(a).rope.scaling.factor", value: "\(factor)", requirement: "it must be a finite number, not negative")
             }
-            return factor > 0 ? 1 / factor : 1
+            return (factor > 0 ? 1 / factor : 1, type == "yarn")
         default:
             throw ModelLoadProblem.unsupported(feature: "RoPE scaling '\(type)' ('\(a).rope.scaling.type')")
         }
