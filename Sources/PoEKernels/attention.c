@@ -48,12 +48,16 @@ __attribute__((target("avx2,fma"))) static float exponentiate8(float *scores, in
 #endif
 
 void poe_softmax(float *row, int begin, int end, int count) {
+    poe_softmax_using(poe_simd_level(), row, begin, end, count);
+}
+
+void poe_softmax_using(int implementation, float *row, int begin, int end, int count) {
     float maximum = -INFINITY;
     for (int j = begin; j < end; j++) if (row[j] > maximum) maximum = row[j];
     float inverse;
 #if defined(__x86_64__)
-    if (poe_simd_level() >= 2) inverse = exponentiate16(row + begin, end - begin, maximum);
-    else if (poe_simd_level() == 1) inverse = exponentiate8(row + begin, end - begin, maximum);
+    if (implementation >= 2 && poe_simd_level() >= 2) inverse = exponentiate16(row + begin, end - begin, maximum);
+    else if (implementation >= 1 && poe_simd_level() >= 1) inverse = exponentiate8(row + begin, end - begin, maximum);
     else
 #endif
     inverse = exponentiate(row + begin, end - begin, maximum);

@@ -62,7 +62,7 @@ package final class TrainingGraph {
         if design.queryKeyNorm == .wholeWidth { return "it normalizes queries and keys over their whole width" }
         if c.queryKeyValueClamp != nil { return "it clamps q, k and v" }
         if c.attentionSoftcap != nil { return "it soft-caps attention scores" }
-        if design.fusedGateUp || model.file.tensor(named: "blk.0.attn_qkv.weight") != nil { return "its matrices are fused" }
+        if design.fusedGateUp || model.weights.fusesQueryKeyValue { return "its matrices are fused" }
         if c.layers.contains(where: { $0.ropeAttentionFactor != 1 }) { return "its RoPE has an attention factor" }
         return nil
     }

@@ -179,6 +179,23 @@ import Testing
         }
     }
 
+    /// A masked softmax in every implementation against Double: scores spread over 0 to −120 (some
+    /// exponentials below float's range), visible ranges with ragged ends, zeros outside.
+    @Test func softmaxImplementationsAgree() {
+        let count = 77, visible = 3 ..< 70
+        let scores = (0 ..< count).map { Float(($0 * 37) % count) * -120 / Float(count) }
+        for implementation in Self.implementations {
+            var row = scores
+            poe_softmax_using(implementation, &row, Int32(visible.lowerBound), Int32(visible.upperBound), Int32(count))
+            let top = scores[visible].map(Double.init).max()!
+            let total = scores[visible].reduce(0.0) { $0 + exp(Double($1) - top) }
+            for j in 0 ..< count {
+                let exact = visible.contains(j) ? exp(Double(scores[j]) - top) / total : 0
+                #expect(abs(Double(row[j]) - exact) <= 1e-6 * max(exact, 1e-30) + 1e-37, "implementation \(implementation), entry \(j)")
+            }
+        }
+    }
+
     /// SiLU and tanh-GELU gates in every implementation, against Double, over inputs from −100 to 100 (where
     /// the exponential leaves float's range) and a ragged tail.
     @Test func gatedActivationsAgree() {

@@ -56,6 +56,8 @@ void poe_attend_using(int implementation, const float *q, int heads, int hd, con
 
 /// Softmax over row[begin ..< end] in place; the rest of the `count` entries become 0.
 void poe_softmax(float *row, int begin, int end, int count);
+/// `poe_softmax` in a chosen implementation (0, 1 or 2, capped by `poe_simd_level()`), for tests.
+void poe_softmax_using(int implementation, float *row, int begin, int end, int count);
 
 /// Activations `poe_gated_activation` knows.
 enum { POE_SILU = 0, POE_GELU_TANH = 1 };

@@ -10,9 +10,14 @@ package struct RotaryEmbedding: Sendable {
     let style: TransformerConfig.RoPEStyle
     /// Llama 3's `rope_freqs` or LongRoPE's factors: each frequency i is divided by `frequencyFactors[i]`.
     let frequencyFactors: [Float]?
-    /// YaRN's ramp: pair i keeps its unscaled angle with weight 1 − clamp((i − low) / (high − low), 0, 1);
-    /// nil without YaRN.
-    let yarnRamp: (low: Float, high: Float)?
+    /// YaRN's ramp: pair i keeps its unscaled angle with weight 1 − clamp((i − low) / (high − low), 0, 1).
+    struct YaRNRamp: Equatable {
+        let low: Float
+        let high: Float
+    }
+
+    /// YaRN's ramp; nil without YaRN.
+    let yarnRamp: YaRNRamp?
 
     init(dimensions: Int, layer: TransformerConfig.LayerAttention, style: TransformerConfig.RoPEStyle, frequencyFactors: [Float]?) {
         self.dimensions = dimensions
@@ -26,14 +31,14 @@ package struct RotaryEmbedding: Sendable {
             // (beta_slow) of the original context.
             let n = Float(dimensions), base = layer.ropeBase
             func pair(turns: Float) -> Float { n * log(Float(original) / (turns * 2 * Float.pi)) / (2 * log(base)) }
-            return (max(0, pair(turns: 32).rounded(.down)), min(n - 1, pair(turns: 1).rounded(.up)))
+            return YaRNRamp(low: max(0, pair(turns: 32).rounded(.down)), high: min(n - 1, pair(turns: 1).rounded(.up)))
         }
     }
 
     /// Whether both rotate by the same angles.
     func rotatesLike(_ other: RotaryEmbedding) -> Bool {
         base == other.base && scale == other.scale && attentionFactor == other.attentionFactor && frequencyFactors == other.frequencyFactors
-            && yarnRamp?.low == other.yarnRamp?.low && yarnRamp?.high == other.yarnRamp?.high
+            && yarnRamp == other.yarnRamp
     }
 
     /// Writes the (cos, sin) of every rotated pair at `position` into `table` (`dimensions` floats).
@@ -47,9 +52,9 @@ package struct RotaryEmbedding: Sendable {
         for i in 0 ..< dimensions / 2 {
             let unscaled = theta / (frequencyFactors?[i] ?? 1)
             var angle = scale * unscaled
-            if let (low, high) = yarnRamp {
+            if let ramp = yarnRamp {
                 // YaRN: interpolated for low frequencies, extrapolated (unscaled) for high ones, ramped between.
-                let extrapolated = 1 - min(1, max(0, (Float(i) - low) / max(0.001, high - low)))
+                let extrapolated = 1 - min(1, max(0, (Float(i) - ramp.low) / max(0.001, ramp.high - ramp.low)))
                 angle = angle * (1 - extrapolated) + unscaled * extrapolated
             }
             table[2 * i] = attentionFactor * cos(angle)

@@ -44,8 +44,9 @@ extension Transformer {
         // The LoRA terms of one product: none without adapters.
         func lora(_ slot: AdapterSlot, _ input: UnsafePointer<Float>) -> [AdapterTerm] { adapted.terms(slot, input: input, hidden: hidden) }
 
-        // The norm before a sublayer: into `out`, or none (OLMo 2), when the sublayer reads x itself.
-        func inputNorm(_ weight: [Float]?, rows: Int, into out: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        // x normalized into `out`: RMSNorm with `weight`, else OLMo's LayerNorm, else (OLMo 2 before a
+        // sublayer) not at all, and the sublayer reads x itself.
+        func normalize(_ weight: [Float]?, rows: Int, into out: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
             if let weight {
                 rmsNorm(x, weight: weight, epsilon: c.normEpsilon, rows: rows, into: out)
             } else if c.design.inputNorm == .layerNorm {
@@ -75,7 +76,7 @@ extension Transformer {
 
         for (l, layer) in w.layers.enumerated() {
             // Attention block.
-            let input = inputNorm(layer.attentionNorm, rows: n, into: normed)
+            let input = normalize(layer.attentionNorm, rows: n, into: normed)
             layer.query.apply(input, tokens: n, into: q, scratch: tile, adapters: lora(.layer(l, .query), input))  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
             layer.key.apply(input, tokens: n, into: k, scratch: tile, adapters: lora(.layer(l, .key), input))  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
             layer.value.apply(input, tokens: n, into: v, scratch: tile, adapters: lora(.layer(l, .value), input))  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
@@ -134,7 +135,7 @@ extension Transformer {
             for i in 0 ..< n * d { x[i] += sublayer[i] }
 
             // Feed-forward block: down(act(gate(x)) * up(x)).
-            let feedForwardInput = inputNorm(layer.feedForwardNorm, rows: n, into: normed)
+            let feedForwardInput = normalize(layer.feedForwardNorm, rows: n, into: normed)
             layer.gate.apply(feedForwardInput, tokens: n, into: b.gate.pointer, scratch: tile, adapters: lora(.layer(l, .gate), feedForwardInput))  // Wgate (ffn, d) -> (n, ffn)
             layer.up.apply(feedForwardInput, tokens: n, into: b.up.pointer, scratch: tile, adapters: lora(.layer(l, .up), feedForwardInput))  // Wup (ffn, d) -> (n, ffn)
             gatedActivation(c.design.activation, gate: b.gate.pointer, up: b.up.pointer, count: n * c.feedForwardLength)
@@ -144,11 +145,7 @@ extension Transformer {
             }
             for i in 0 ..< n * d { x[i] += sublayer[i] }
         }
-        if let outputNorm = w.outputNorm {
-            rmsNorm(x, weight: outputNorm, epsilon: c.normEpsilon, rows: n, into: x)
-        } else {
-            layerNorm(x, width: d, epsilon: c.normEpsilon, rows: n, into: x)
-        }
+        _ = normalize(w.outputNorm, rows: n, into: x)  // every design has a final norm: OLMo 2's is an RMSNorm
         return adapted
     }
 

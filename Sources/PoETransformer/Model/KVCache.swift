@@ -46,29 +46,35 @@ final class KVCache {
     /// Layer l's values, addressed by position as `keys(_:)` are.
     func values(_ l: Int) -> UnsafeMutablePointer<Float> { valueRows[l].pointer - firstStored[l] * valueWidth }
 
-    /// Makes room to write positions `filled ..< positions` after the first `filled`; throws, allocating
+    /// Makes room to write positions `filled ..< positions` after the first `filled`; throws, changing
     /// nothing, when the machine does not have the memory. A window layer first drops the positions no new
     /// query can see when its rows would otherwise have to grow.
     func reserve(positions: Int, filled: Int) throws(MemoryError) {
-        for (l, window) in windows.enumerated() {
-            guard let window, (positions - firstStored[l]) * keyWidth > keyRows[l].count else { continue }
-            // The earliest position the query at `filled` sees.
-            let keep = max(firstStored[l], filled - window + 1)
-            guard keep > firstStored[l] else { continue }
-            let dropped = keep - firstStored[l], kept = max(0, filled - keep)
-            keyRows[l].pointer.update(from: keyRows[l].pointer + dropped * keyWidth, count: kept * keyWidth)
-            valueRows[l].pointer.update(from: valueRows[l].pointer + dropped * valueWidth, count: kept * valueWidth)
-            firstStored[l] = keep
+        var growth = 0
+        for l in windows.indices {
+            let rows = positions - firstStored(l, afterReserving: positions, filled: filled)
+            growth += keyRows[l].growth(for: rows * keyWidth) + valueRows[l].growth(for: rows * valueWidth)
         }
-        let rows = firstStored.map { positions - $0 }
-        let growth = zip(keyRows, rows).reduce(0) { $0 + $1.0.growth(for: $1.1 * keyWidth) }
-            + zip(valueRows, rows).reduce(0) { $0 + $1.0.growth(for: $1.1 * valueWidth) }
         if growth > 0 { try SystemMemory.require(growth * MemoryLayout<Float>.stride, for: "a KV cache of \(positions) positions") }
-        for (l, count) in rows.enumerated() {
-            let kept = max(0, filled - firstStored[l])
-            keyRows[l].reserve(count * keyWidth, keeping: kept * keyWidth)
-            valueRows[l].reserve(count * valueWidth, keeping: kept * valueWidth)
+        for l in windows.indices {
+            let keep = firstStored(l, afterReserving: positions, filled: filled)
+            if keep > firstStored[l] {
+                let dropped = keep - firstStored[l], kept = max(0, filled - keep)
+                keyRows[l].pointer.update(from: keyRows[l].pointer + dropped * keyWidth, count: kept * keyWidth)
+                valueRows[l].pointer.update(from: valueRows[l].pointer + dropped * valueWidth, count: kept * valueWidth)
+                firstStored[l] = keep
+            }
+            let kept = max(0, filled - keep)
+            keyRows[l].reserve((positions - keep) * keyWidth, keeping: kept * keyWidth)
+            valueRows[l].reserve((positions - keep) * valueWidth, keeping: kept * valueWidth)
         }
+    }
+
+    /// Layer l's first stored position once `reserve(positions:filled:)` has run: a window layer whose rows
+    /// would have to grow keeps only from the window of the query at `filled` on.
+    private func firstStored(_ l: Int, afterReserving positions: Int, filled: Int) -> Int {
+        guard let window = windows[l], (positions - firstStored[l]) * keyWidth > keyRows[l].count else { return firstStored[l] }
+        return max(firstStored[l], filled - window + 1)
     }
 
     /// Forgets positions from `count` on. Throws when a window layer has already dropped positions that a

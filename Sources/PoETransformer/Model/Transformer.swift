@@ -55,19 +55,13 @@ public final class Transformer: LanguageModel {
         } catch {
             throw ModelLoadError(path: file.path, problem: error)
         }
-        let config = self.config
-        let variants = { (factors: [Float]?) in Self.ropeVariants(config, factors: factors) }
-        switch weights.ropeFactors {
-        case let .longRoPE(short, long):
-            (rotaryEmbeddings, layerRotation) = variants(short)
-            longContextRotaryEmbeddings = variants(long).variants
-        case let .fixed(factors):
-            (rotaryEmbeddings, layerRotation) = variants(factors)
-            longContextRotaryEmbeddings = nil
-        case nil:
-            (rotaryEmbeddings, layerRotation) = variants(nil)
-            longContextRotaryEmbeddings = nil
+        let (factors, longFactors): ([Float]?, [Float]?) = switch weights.ropeFactors {
+        case let .longRoPE(short, long): (short, long)
+        case let .fixed(factors): (factors, nil)
+        case nil: (nil, nil)
         }
+        (rotaryEmbeddings, layerRotation) = Self.ropeVariants(config, factors: factors)
+        longContextRotaryEmbeddings = longFactors.map { [config] in Self.ropeVariants(config, factors: $0).variants }
         adapters = []
         adapterTable = .none
     }

@@ -41,6 +41,8 @@ package struct TransformerWeights: Sendable {
     package var output: WeightMatrix
     /// The output product reads the token embedding (the file has no `output.weight`).
     package var outputIsEmbedding: Bool
+    /// q, k and v are views of one `attn_qkv` matrix per layer.
+    package var fusesQueryKeyValue = false
     var ropeFactors: RoPEFactors?
 
     /// The largest tile (per thread) any matrix needs.
@@ -82,6 +84,7 @@ package struct TransformerWeights: Sendable {
             let query, key, value: WeightMatrix
             if reader.has(p + "attn_qkv.weight") {
                 // One matrix: q's rows, then k's, then v's.
+                fusesQueryKeyValue = true
                 let qkv = try reader.projection(p + "attn_qkv", outputs: qWidth + kWidth + vWidth, inputs: d)
                 (query, key, value) = (qkv.rows(0 ..< qWidth), qkv.rows(qWidth ..< qWidth + kWidth), qkv.rows(qWidth + kWidth ..< qWidth + kWidth + vWidth))
             } else {
