@@ -28,6 +28,8 @@ own: `poe speed`, and llama.cpp with its F16 KV cache both as llama-cpp-python s
 full-size) and as llama.cpp's own tools do (`swa_full` off: SWA layers keep their window and a batch).
 llama.cpp's figure includes the Python interpreter that hosts it, also printed alone.
 
+    --activations q8   runs swift-poe with 8-bit activations (`poe speed --activations q8`), as llama.cpp
+                 always runs; the default, f32, is swift-poe's exact path.
     --isa avx2   forces swift-poe's AVX2 kernels (POE_SIMD_LEVEL=avx2) for an ISA-matched comparison with a
                  llama.cpp built without AVX-512 (CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF ...");
                  the llama.cpp build's own instruction sets are printed.
@@ -101,6 +103,7 @@ def main():
     parser.add_argument("--lora-rank", type=int, default=8)
     parser.add_argument("--memory", type=int, metavar="TOKENS", help="measure peak resident memory over a prompt this long instead")
     parser.add_argument("--isa", choices=["native", "avx2"], default="native", help="avx2: force swift-poe's AVX2 kernels")
+    parser.add_argument("--activations", choices=["f32", "q8"], default="f32", help="swift-poe's activations in the decode products")
     args = parser.parse_args()
     if args.isa == "avx2":
         os.environ["POE_SIMD_LEVEL"] = "avx2"
@@ -113,6 +116,7 @@ def main():
     print(f"machine: {isa_level()}")
     print(f"swift-poe kernels: {'AVX2 (forced)' if args.isa == 'avx2' else 'the widest this CPU has'}; "
           f"llama.cpp build: {llama_cpp.llama_print_system_info().decode().strip()}")
+    print(f"swift-poe activations: {args.activations} ({'rounded to 8 bits, as llama.cpp does' if args.activations == 'q8' else 'float32, exact'})")
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.contention else None
     if busy:
         print("one core kept busy by another process throughout")
@@ -148,7 +152,7 @@ def side_by_side(args, version, Llama):
         llm = Llama(model_path=path, n_ctx=args.prompt_tokens + args.gen_tokens + 16, n_batch=512, n_ubatch=512,
                     n_threads=args.threads, n_threads_batch=args.threads, logits_all=False, verbose=False)
         common = ["--model", model, "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
-                  "--threads", str(args.threads), "--repetitions", "1", "--json"]
+                  "--threads", str(args.threads), "--repetitions", "1", "--json", "--activations", args.activations]
         theirs, ours, batched = [], [], []
         llama_cpp_speed(llm, args.prompt_tokens, args.gen_tokens, seed=-1)  # warm-up, as `poe speed` has its own
         for repetition in range(args.repetitions):

@@ -164,6 +164,12 @@ static inline void poe_layout(int type, int *values, int *bytes) {
     }
 }
 
+/// Groups of 32 values per block in the integer products (`int8.c`): 8 for the K formats, else 1.
+static inline int poe_q8_groups_per_block(int type) { return type == 12 || type == 13 || type == 14 ? 8 : 1; }
+
+/// 1 for the formats whose weights have an offset (w = d·q + m): Q4_1, Q5_1, Q4_K, Q5_K.
+static inline int poe_q8_has_offset(int type) { return type == 3 || type == 7 || type == 12 || type == 13; }
+
 // The implementations `dispatch.c` picks from.
 int poe_dequantize_portable(int type, const uint8_t *source, size_t count, float *values);
 int poe_matmul_portable(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,
@@ -175,5 +181,12 @@ int poe_cpu_has_avx2(void);
 int poe_matmul_avx512(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,
                       const float *x, size_t x_stride, int m, float *y, size_t y_stride);
 int poe_cpu_has_avx512(void);
+typedef struct poe_q8_block poe_q8_block;
+int poe_matmul_q8_portable(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,
+                           const poe_q8_block *x, int m, float *y, size_t y_stride);
+void poe_quantize_activations_portable(const float *x, size_t x_stride, int m, int n, poe_q8_block *out);
+void poe_quantize_activations_avx2(const float *x, size_t x_stride, int m, int n, poe_q8_block *out);
+int poe_matmul_q8_avx2(int type, const uint8_t *weights, size_t row_bytes, int row_begin, int row_end, int n,
+                       const poe_q8_block *x, int m, float *y, size_t y_stride);
 
 #endif

@@ -62,3 +62,20 @@ int poe_matmul(int type, const void *weights, size_t row_bytes, int row_begin, i
                const float *x, size_t x_stride, int m, float *y, size_t y_stride) {
     return poe_matmul_using(poe_simd_level(), type, weights, row_bytes, row_begin, row_end, n, x, x_stride, m, y, y_stride);
 }
+
+int poe_matmul_q8_using(int implementation, int type, const void *weights, size_t row_bytes, int row_begin, int row_end,
+                        int n, const poe_q8_block *x, int m, float *y, size_t y_stride) {
+    switch (implementation) {
+    case 0: return poe_matmul_q8_portable(type, weights, row_bytes, row_begin, row_end, n, x, m, y, y_stride);
+    // AVX-512 runs the AVX2 integer code: the same bits, and the products here are bound by reading weights.
+    case 1:
+    case 2:
+        return poe_simd_level() >= implementation ? poe_matmul_q8_avx2(type, weights, row_bytes, row_begin, row_end, n, x, m, y, y_stride) : -1;
+    default: return -1;
+    }
+}
+
+int poe_matmul_q8(int type, const void *weights, size_t row_bytes, int row_begin, int row_end, int n,
+                  const poe_q8_block *x, int m, float *y, size_t y_stride) {
+    return poe_matmul_q8_using(poe_simd_level(), type, weights, row_bytes, row_begin, row_end, n, x, m, y, y_stride);
+}

@@ -22,15 +22,20 @@ struct ModelOption: ParsableArguments {
     @Option(name: .customLong("lora"), help: "A LoRA adapter (llama.cpp's GGUF format), FILE or FILE:SCALE (default scale 1); repeatable.")
     var adapters: [String] = []
 
+    @Option(help: "Activations of the decode products: f32 (exact, the default) or q8 (rounded to 8 bits as llama.cpp does; faster).")
+    var activations: ActivationPrecision = .f32
+
     func validate() throws {
         for spec in adapters { _ = try AdapterSpec(spec) }
     }
 
     /// The model, with its adapters when --lora gives some.
     func load() throws -> Transformer {
-        try AdapterSpec.load(model: model, adapters: adapters)
+        try AdapterSpec.load(model: model, adapters: adapters, activations: activations)
     }
 }
+
+extension ActivationPrecision: ExpressibleByArgument {}
 
 /// `FILE` or `FILE:SCALE`: an adapter and its scale, as `--lora` takes them.
 struct AdapterSpec: Equatable {
@@ -49,8 +54,8 @@ struct AdapterSpec: Equatable {
     }
 
     /// `model` (a name or path) with the adapters `specs` name, read and checked against it.
-    static func load(model: String, adapters specs: [String]) throws -> Transformer {
-        let base = try Transformer(path: ModelStore().resolve(model) { printError($0) }.path)
+    static func load(model: String, adapters specs: [String], activations: ActivationPrecision = .f32) throws -> Transformer {
+        let base = try Transformer(path: ModelStore().resolve(model) { printError($0) }.path, activations: activations)
         guard !specs.isEmpty else { return base }
         let adapters = try specs.map { spec in
             let parsed = try AdapterSpec(spec)

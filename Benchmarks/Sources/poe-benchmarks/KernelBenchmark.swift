@@ -6,8 +6,10 @@ import PoETransformer
 
 /// The weight-product kernels on the models' own tensors: for each tensor type a model holds (its
 /// largest tensor of that type), each implementation this CPU has, one thread, 1 and 16 activation
-/// vectors; then every other type the kernels know, on random blocks (`synthetic`, 8,192 × 2,048).
-/// Reports weights read per second (GB/s) and multiply-adds per second.
+/// vectors, with float activations and, for the block formats, activations rounded to 8 bits (`q8`: the
+/// rounding is timed with the product, once per call as the engine does it); then every other type the
+/// kernels know, on random blocks (`synthetic`, 8,192 × 2,048). Reports weights read per second (GB/s)
+/// and multiply-adds per second.
 struct KernelBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
@@ -20,7 +22,7 @@ struct KernelBenchmark: ParsableCommand {
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() throws {
-        if !json { print("model | tensor (type) | rows x n | implementation | vectors | ms | GB/s of weights | G multiply-adds/s") }
+        if !json { print("model | tensor (type) | rows x n | implementation | activations | vectors | ms | GB/s of weights | G multiply-adds/s") }
         var measured = Set<GGMLType>()
         for model in models.split(separator: ",").map(String.init) {
             let file = try GGUFFile(path: ModelStore().resolve(model).path)
@@ -46,26 +48,37 @@ struct KernelBenchmark: ParsableCommand {
         for vectors in [1, 16] {
             let x = (0 ..< vectors * n).map { Float(($0 * 7919) % 1000) / 1000 - 0.5 }
             var y = [Float](repeating: 0, count: vectors * count)
+            var blocks = [poe_q8_block](repeating: poe_q8_block(), count: vectors * n / 32)
             for implementation in 0 ... poe_simd_level() {
-                // The portable code is slow: time it on fewer rows.
-                let timedRows = implementation == 0 ? min(count, 2048) : count
-                let seconds = medianSeconds(runs: runs) {
-                    _ = poe_matmul_using(
-                        implementation, Int32(type.rawValue), weights, rowBytes, 0, Int32(timedRows), Int32(n),
-                        x, n, Int32(vectors), &y, count)
-                }
-                let bytes = Double(timedRows * rowBytes), macs = Double(timedRows * n * vectors)
-                let line = KernelTiming(
-                    model: model, tensor: tensor, type: type.description, rows: timedRows, n: n,
-                    implementation: names[Int(implementation)], vectors: vectors, milliseconds: seconds * 1000,
-                    gigabytesPerSecond: bytes / seconds / 1e9, gigaMultiplyAddsPerSecond: macs / seconds / 1e9)
-                if json {
-                    try printJSONLine(line)
-                } else {
-                    print(String(
-                        format: "%@ | %@ (%@) | %d x %d | %@ | %d | %.2f | %.1f | %.1f", model, tensor, type.description,
-                        timedRows, n, names[Int(implementation)], vectors, seconds * 1000, line.gigabytesPerSecond,
-                        line.gigaMultiplyAddsPerSecond))
+                for activations in poe_supports_q8(Int32(type.rawValue)) == 1 ? ["f32", "q8"] : ["f32"] {
+                    // The portable code is slow: time it on fewer rows.
+                    let timedRows = implementation == 0 ? min(count, 2048) : count
+                    let seconds = medianSeconds(runs: runs) {
+                        if activations == "q8" {
+                            poe_quantize_activations(x, n, Int32(vectors), Int32(n), &blocks)
+                            _ = poe_matmul_q8_using(
+                                implementation, Int32(type.rawValue), weights, rowBytes, 0, Int32(timedRows), Int32(n),
+                                blocks, Int32(vectors), &y, count)
+                        } else {
+                            _ = poe_matmul_using(
+                                implementation, Int32(type.rawValue), weights, rowBytes, 0, Int32(timedRows), Int32(n),
+                                x, n, Int32(vectors), &y, count)
+                        }
+                    }
+                    let bytes = Double(timedRows * rowBytes), macs = Double(timedRows * n * vectors)
+                    let line = KernelTiming(
+                        model: model, tensor: tensor, type: type.description, rows: timedRows, n: n,
+                        implementation: names[Int(implementation)], activations: activations, vectors: vectors,
+                        milliseconds: seconds * 1000, gigabytesPerSecond: bytes / seconds / 1e9,
+                        gigaMultiplyAddsPerSecond: macs / seconds / 1e9)
+                    if json {
+                        try printJSONLine(line)
+                    } else {
+                        print(String(
+                            format: "%@ | %@ (%@) | %d x %d | %@ | %@ | %d | %.2f | %.1f | %.1f", model, tensor, type.description,
+                            timedRows, n, names[Int(implementation)], activations, vectors, seconds * 1000, line.gigabytesPerSecond,
+                            line.gigaMultiplyAddsPerSecond))
+                    }
                 }
             }
         }
@@ -103,13 +116,14 @@ private struct KernelTiming: Encodable {
     let rows: Int
     let n: Int
     let implementation: String
+    let activations: String
     let vectors: Int
     let milliseconds: Double
     let gigabytesPerSecond: Double
     let gigaMultiplyAddsPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
-        case model, tensor, type, rows, n, implementation, vectors, milliseconds
+        case model, tensor, type, rows, n, implementation, activations, vectors, milliseconds
         case gigabytesPerSecond = "gb_per_s", gigaMultiplyAddsPerSecond = "g_multiply_adds_per_s"
     }
 }

@@ -42,6 +42,43 @@ int poe_dequantize_using(int implementation, int type, const void *source, size_
 int poe_matmul_using(int implementation, int type, const void *weights, size_t row_bytes, int row_begin,
                      int row_end, int n, const float *x, size_t x_stride, int m, float *y, size_t y_stride);
 
+/// 32 activations rounded to 8 bits for the integer products (`poe_matmul_q8`): x_j ≈ d · q_j, with
+/// d = max|x| / 127 (of the finite values) and q_j = x_j / d rounded to nearest (ties to even); `sum` is
+/// d · Σ q_j, the sum of the rounded values, for the formats whose weights have an offset (w = d_w·q + m).
+/// (The offset's term is m · sum, so that a product is the dot product of the dequantized weights with the
+/// rounded activations. With the exact Σ x_j it is not, and the rounding errors then meet d_w·q, which is
+/// never negative, instead of w, which is centred: on SmolLM2's Q4_1 weights that made the logits' mean KL
+/// from the exact ones five times larger.)
+typedef struct poe_q8_block {
+    float d;
+    float sum;
+    int8_t q[32];
+} poe_q8_block;
+
+/// Rounds `m` vectors of `n` floats (`x + i * x_stride`; n a multiple of 32) to n / 32 blocks each, vector i
+/// at `out + i * n / 32`. Non-finite values become 0.
+void poe_quantize_activations(const float *x, size_t x_stride, int m, int n, poe_q8_block *out);
+/// The same in a chosen implementation (0 portable, 1 or 2 AVX2; capped by `poe_simd_level()`); all give
+/// the same bits.
+void poe_quantize_activations_using(int implementation, const float *x, size_t x_stride, int m, int n, poe_q8_block *out);
+
+/// 1 if `poe_matmul_q8` takes weights of `type`: the block formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
+/// Q5_K, Q6_K), not F32, F16 or BF16.
+int poe_supports_q8(int type);
+
+/// `poe_matmul` with activations rounded to 8 bits (`poe_quantize_activations`, n / 32 blocks per vector):
+/// y[i * y_stride + row] = Σ over the row's 32-value groups of d_w·d_x·Σ q_w·q_x (integers, exact), plus
+/// m·sum for formats with an offset: the dot product of the dequantized row with the rounded activations. Each integer sum of four neighbouring values is scaled into lane
+/// (j / 4) mod 8 of eight float accumulators by a fused multiply-add, and the lanes are summed as
+/// `poe_hsum8` sums them, so every implementation gives the same bits, whatever m is.
+/// Returns 0, or -1 for a type `poe_supports_q8` refuses.
+int poe_matmul_q8(int type, const void *weights, size_t row_bytes, int row_begin, int row_end, int n,
+                  const poe_q8_block *x, int m, float *y, size_t y_stride);
+/// `poe_matmul_q8` in a chosen implementation (0 portable, 1 AVX2, 2 AVX-512 where it has its own code;
+/// capped by `poe_simd_level()`), for tests and benchmarks.
+int poe_matmul_q8_using(int implementation, int type, const void *weights, size_t row_bytes, int row_begin, int row_end,
+                        int n, const poe_q8_block *x, int m, float *y, size_t y_stride);
+
 /// One query's attention over `count` consecutive cached positions, for `heads` query heads that share
 /// one key/value head: for head g, with s_j = scale · q_g·k_j (then softcap · tanh(s_j / softcap) when
 /// softcap > 0), out_g (vd floats) = Σ_j softmax(s)_j · v_j,

@@ -40,7 +40,7 @@ extension Transformer {
         b.reserve(tokens: n, keys: slices.map { $0.firstPosition + $0.rows.count }.max() ?? 0, adapterRank: adapted.map(\.table.totalRank).max() ?? 0)
         let x = b.x.pointer, normed = b.normed.pointer, sublayer = b.sublayer.pointer
         let q = b.queries.pointer, k = b.newKeys.pointer, v = b.newValues.pointer
-        let attended = b.attended.pointer, tile = b.tile.pointer, hidden = b.adapterHidden.pointer
+        let attended = b.attended.pointer, products = b.products, hidden = b.adapterHidden.pointer
         // The LoRA terms of one product: none without adapters.
         func lora(_ slot: AdapterSlot, _ input: UnsafePointer<Float>) -> [AdapterTerm] { adapted.terms(slot, input: input, hidden: hidden) }
 
@@ -77,9 +77,9 @@ extension Transformer {
         for (l, layer) in w.layers.enumerated() {
             // Attention block.
             let input = normalize(layer.attentionNorm, rows: n, into: normed)
-            layer.query.apply(input, tokens: n, into: q, scratch: tile, adapters: lora(.layer(l, .query), input))  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
-            layer.key.apply(input, tokens: n, into: k, scratch: tile, adapters: lora(.layer(l, .key), input))  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
-            layer.value.apply(input, tokens: n, into: v, scratch: tile, adapters: lora(.layer(l, .value), input))  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
+            layer.query.apply(input, tokens: n, into: q, scratch: products, adapters: lora(.layer(l, .query), input))  // Wq (heads·hd, d) @ x (n, d) -> q (n, heads·hd)
+            layer.key.apply(input, tokens: n, into: k, scratch: products, adapters: lora(.layer(l, .key), input))  // Wk (kvHeads·hd, d) -> k (n, kvHeads·hd)
+            layer.value.apply(input, tokens: n, into: v, scratch: products, adapters: lora(.layer(l, .value), input))  // Wv (kvHeads·vd, d) -> v (n, kvHeads·vd)
             if let limit = c.queryKeyValueClamp {
                 clamp(q, count: n * qWidth, limit: limit)
                 clamp(k, count: n * kWidth, limit: limit)
@@ -128,7 +128,7 @@ extension Transformer {
                 adapted = adapted.keeping(outputs)
                 if n == 0 { return adapted }
             }
-            layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: tile, adapters: lora(.layer(l, .attentionOutput), attended))  // Wo (d, heads·vd) -> (n, d)
+            layer.attentionOutput.apply(attended, tokens: n, into: sublayer, scratch: products, adapters: lora(.layer(l, .attentionOutput), attended))  // Wo (d, heads·vd) -> (n, d)
             if let norm = layer.postAttentionNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.normEpsilon, rows: n, into: sublayer)
             }
@@ -136,10 +136,10 @@ extension Transformer {
 
             // Feed-forward block: down(act(gate(x)) * up(x)).
             let feedForwardInput = normalize(layer.feedForwardNorm, rows: n, into: normed)
-            layer.gate.apply(feedForwardInput, tokens: n, into: b.gate.pointer, scratch: tile, adapters: lora(.layer(l, .gate), feedForwardInput))  // Wgate (ffn, d) -> (n, ffn)
-            layer.up.apply(feedForwardInput, tokens: n, into: b.up.pointer, scratch: tile, adapters: lora(.layer(l, .up), feedForwardInput))  // Wup (ffn, d) -> (n, ffn)
+            layer.gate.apply(feedForwardInput, tokens: n, into: b.gate.pointer, scratch: products, adapters: lora(.layer(l, .gate), feedForwardInput))  // Wgate (ffn, d) -> (n, ffn)
+            layer.up.apply(feedForwardInput, tokens: n, into: b.up.pointer, scratch: products, adapters: lora(.layer(l, .up), feedForwardInput))  // Wup (ffn, d) -> (n, ffn)
             gatedActivation(c.design.activation, gate: b.gate.pointer, up: b.up.pointer, count: n * c.feedForwardLength)
-            layer.down.apply(b.gate.pointer, tokens: n, into: sublayer, scratch: tile, adapters: lora(.layer(l, .down), b.gate.pointer))  // Wdown (d, ffn) -> (n, d)
+            layer.down.apply(b.gate.pointer, tokens: n, into: sublayer, scratch: products, adapters: lora(.layer(l, .down), b.gate.pointer))  // Wdown (d, ffn) -> (n, d)
             if let norm = layer.postFeedForwardNorm {
                 rmsNorm(sublayer, weight: norm, epsilon: c.normEpsilon, rows: n, into: sublayer)
             }
@@ -155,7 +155,7 @@ extension Transformer {
         let hidden = buffers.x.pointer + rows.lowerBound * config.embeddingLength
         // Wout (vocab, d) @ h (rows, d) -> (rows, vocab)
         weights.output.apply(
-            hidden, tokens: rows.count, into: out, scratch: buffers.tile.pointer,
+            hidden, tokens: rows.count, into: out, scratch: buffers.products,
             adapters: adapted.keeping(rows).terms(.output, input: hidden, hidden: buffers.adapterHidden.pointer))
         if let cap = config.finalLogitSoftcap {
             softcap(out, count: rows.count * config.vocabularySize, cap: cap)

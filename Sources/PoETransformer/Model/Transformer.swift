@@ -17,6 +17,8 @@ public final class Transformer: LanguageModel {
     package let layerRotation: [Int]
     /// The same variants with LongRoPE's long factors, for sessions longer than the original context.
     let longContextRotaryEmbeddings: [RotaryEmbedding]?
+    /// How activations enter the decode products (float32 unless loaded with `.q8`).
+    public let activations: ActivationPrecision
     /// The adapters this view of the model applies (none as loaded).
     public let adapters: [ScaledAdapter]
     let adapterTable: AdapterTable
@@ -26,19 +28,21 @@ public final class Transformer: LanguageModel {
     public var vocabulary: Vocabulary { tokenizer.vocabulary }
 
     /// Loads the model at `path`, mapping the file: weights stay in their quantized blocks, read in place.
-    public convenience init(path: String) throws {
-        try self.init(file: GGUFFile(path: path))
+    /// `activations` chooses float32 (the default) or 8-bit activations for decoding (``ActivationPrecision``).
+    public convenience init(path: String, activations: ActivationPrecision = .f32) throws {
+        try self.init(file: GGUFFile(path: path), activations: activations)
     }
 
     /// The model in an opened GGUF file; throws `ModelLoadError` naming what is unsupported or missing.
-    public convenience init(file: GGUFFile) throws(ModelLoadError) {
-        try self.init(file: file, layers: nil)
+    public convenience init(file: GGUFFile, activations: ActivationPrecision = .f32) throws(ModelLoadError) {
+        try self.init(file: file, layers: nil, activations: activations)
     }
 
     /// The model, or with `layers` only its first layers (then the output norm and matrix): a smaller
     /// function of the same weights, for tests that compare it with another implementation.
-    package init(file: GGUFFile, layers: Int?) throws(ModelLoadError) {
+    package init(file: GGUFFile, layers: Int?, activations: ActivationPrecision = .f32) throws(ModelLoadError) {
         self.file = file
+        self.activations = activations
         do throws(ModelLoadProblem) {
             do {
                 tokenizer = try GGUFTokenizer(metadata: file.metadata)
@@ -70,6 +74,7 @@ public final class Transformer: LanguageModel {
     init(sharing base: Transformer, adapters: [ScaledAdapter]) {
         file = base.file
         config = base.config
+        activations = base.activations
         tokenizer = base.tokenizer
         weights = base.weights
         rotaryEmbeddings = base.rotaryEmbeddings

@@ -1,4 +1,5 @@
 import PoE
+import PoEKernels
 
 /// One sequence on a `Transformer`: its tokens, KV cache and activation buffers.
 ///
@@ -30,7 +31,7 @@ public final class TransformerSession: LanguageModelSession {
         cache = KVCache(
             keyWidth: c.kvHeadCount * c.headDimension, valueWidth: c.kvHeadCount * c.valueDimension,
             windows: c.layers.map(\.window), initialPositions: min(capacity, Self.initialPositions))
-        buffers = ActivationBuffers(config: c, ropeVariants: model.rotaryEmbeddings.count, tileFloats: model.weights.tileFloats)
+        buffers = ActivationBuffers(model: model)
         rotary = model.rotaryEmbeddings(capacity: capacity)
     }
 
@@ -39,7 +40,7 @@ public final class TransformerSession: LanguageModelSession {
         capacity = other.capacity
         tokens = other.tokens
         cache = other.cache.copy(positions: other.tokens.count)
-        buffers = ActivationBuffers(config: other.model.config, ropeVariants: other.model.rotaryEmbeddings.count, tileFloats: other.model.weights.tileFloats)
+        buffers = ActivationBuffers(model: other.model)
         rotary = other.rotary
     }
 
@@ -108,8 +109,8 @@ public final class TransformerSession: LanguageModelSession {
         guard let first = sessions.first else { return .empty(columns: 0) }
         guard sessions.count == tokens.count else { throw LanguageModelError.invalidBatch }
         let model = first.model
-        // One set of weights (adapted views of one model share theirs), distinct sessions.
-        guard sessions.allSatisfy({ $0.model.file === model.file }), Set(sessions.map(ObjectIdentifier.init)).count == sessions.count else {
+        // One set of weights (adapted views of one model share theirs) and one precision, distinct sessions.
+        guard sessions.allSatisfy({ $0.model.file === model.file && $0.model.activations == model.activations }), Set(sessions.map(ObjectIdentifier.init)).count == sessions.count else {
             throw LanguageModelError.invalidBatch
         }
         try model.vocabulary.validate(tokens)
@@ -159,6 +160,8 @@ final class ActivationBuffers {
     let scores = FloatBuffer(count: 0)
     /// A tile of dequantized weights, for products with many rows of activations.
     let tile = FloatBuffer(count: 0)
+    /// The input of a product rounded to 8 bits, for a model with `q8` activations.
+    let roundedInput = FloatBuffer(count: 0)
     /// LoRA's inner products, X Aᵀ (tokens, rank).
     let adapterHidden = FloatBuffer(count: 0)
     /// Feed-forward gate and up projections (tokens, ffn).
@@ -168,14 +171,21 @@ final class ActivationBuffers {
     let rotations: [FloatBuffer]
 
     private let config: TransformerConfig
+    private let activations: ActivationPrecision
 
     /// The largest tile any weight matrix needs, per thread.
     private let tileFloats: Int
 
-    init(config: TransformerConfig, ropeVariants: Int, tileFloats: Int) {
-        self.config = config
-        self.tileFloats = tileFloats
-        rotations = (0 ..< ropeVariants).map { _ in FloatBuffer(count: 0) }
+    init(model: Transformer) {
+        config = model.config
+        activations = model.activations
+        tileFloats = model.weights.tileFloats
+        rotations = (0 ..< model.rotaryEmbeddings.count).map { _ in FloatBuffer(count: 0) }
+    }
+
+    /// The scratch of the weight products.
+    var products: ProductScratch {
+        ProductScratch(tile: tile.pointer, roundedInput: activations == .q8 ? UnsafeMutableRawPointer(roundedInput.pointer) : nil)
     }
 
     /// Makes room for a pass of `tokens` tokens whose keys span `keys` positions, with scratch for as many
@@ -194,5 +204,11 @@ final class ActivationBuffers {
         for buffer in rotations { buffer.reserve(tokens * c.ropeDimensions) }
         // Only products with many rows of activations dequantize tiles.
         if tokens > WeightMatrix.fusedLimit { tile.reserve(tileFloats * ComputeThreads.count) }
+        if activations == .q8 {
+            // A poe_q8_block (10 floats) per 32 inputs of the widest input of any product, for as many rows
+            // as take the fused kernels (a long prompt's last rows may, for their logits).
+            let widest = max(c.embeddingLength, c.feedForwardLength, c.headCount * c.valueDimension)
+            roundedInput.reserve(min(tokens, WeightMatrix.fusedLimit) * ((widest + 31) / 32) * MemoryLayout<poe_q8_block>.stride / MemoryLayout<Float>.stride)
+        }
     }
 }

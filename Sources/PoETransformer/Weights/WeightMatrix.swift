@@ -5,7 +5,9 @@ import PoEKernels
 ///
 /// Few rows of activations (decoding, batched decoding) go through the fused kernels, which dequantize
 /// each block of W once for all rows. Many rows (a prompt) dequantize W a tile of rows at a time and
-/// multiply the tile with OpenBLAS. Both compute in float32 from exactly dequantized weights.
+/// multiply the tile with OpenBLAS. Both compute in float32 from exactly dequantized weights, unless the
+/// scratch asks for 8-bit activations (``ActivationPrecision/q8``): then the fused kernels of the block
+/// formats take the rows rounded to 8 bits, in integers.
 package struct WeightMatrix: Sendable {
     package let outputs: Int
     package let inputs: Int
@@ -32,14 +34,27 @@ package struct WeightMatrix: Sendable {
 
     /// Y (tokens, outputs) = X (tokens, inputs) · Wᵀ + bias, plus the LoRA adapters' terms for their rows.
     package func apply(
-        _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, scratch: ProductScratch,
         adapters: [AdapterTerm] = []
     ) {
         if tokens <= Self.fusedLimit {
             // Rows of W split across threads; each writes its own columns of Y, and adds the adapters' terms
             // to them (their h = X · down is ready).
             let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, Int32(inputs), outputs)
-            let io = BorrowedPointers(x: x, y: y, scratch: scratch)
+            let io = BorrowedPointers(x: x, y: y, scratch: scratch.tile)
+            if let rounded = scratch.roundedInput, poe_supports_q8(type) == 1 {
+                // X rounded once, here, for every thread: (tokens, inputs / 32) blocks.
+                let blocks = RoundedRows(base: rounded.assumingMemoryBound(to: poe_q8_block.self))
+                poe_quantize_activations(x, Int(inputs), Int32(tokens), inputs, blocks.base)
+                parallelChunks(outputs) { _, range in
+                    _ = poe_matmul_q8(
+                        type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
+                        inputs, blocks.base, Int32(tokens), io.y, outputs)
+                    addBias(outputs: range, tokens: tokens, into: io.y)
+                    for term in adapters { term.add(outputs: range, into: io.y) }
+                }
+                return
+            }
             parallelChunks(outputs) { _, range in
                 _ = poe_matmul(
                     type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
@@ -51,7 +66,7 @@ package struct WeightMatrix: Sendable {
         }
         // Each thread takes a share of W's rows, a tile at a time, with its own tile of scratch.
         let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, inputs, outputs)
-        let io = BorrowedPointers(x: x, y: y, scratch: scratch)
+        let io = BorrowedPointers(x: x, y: y, scratch: scratch.tile)
         let tileFloats = tileFloats
         parallelChunks(outputs, minimumChunk: 128) { chunk, range in
             let tile = io.scratch + chunk * tileFloats
@@ -99,6 +114,22 @@ package struct WeightMatrix: Sendable {
 struct MappedRows: @unchecked Sendable {
     let base: UnsafeRawPointer
     let rowBytes: Int
+}
+
+/// The scratch a product may use: per-thread tiles of dequantized weights (for many rows of activations),
+/// and, when the activations are to be rounded to 8 bits, room for the rounded rows (`poe_q8_block`s for
+/// `fusedLimit` rows of the widest input); nil for float32 activations.
+package struct ProductScratch {
+    let tile: UnsafeMutablePointer<Float>
+    let roundedInput: UnsafeMutableRawPointer?
+}
+
+/// The rounded activations of one product, lent to the threads of its `parallelChunks` call.
+///
+/// `@unchecked Sendable` is safe: they are written before `parallelChunks` starts and only read until it
+/// returns.
+struct RoundedRows: @unchecked Sendable {
+    let base: UnsafeMutablePointer<poe_q8_block>
 }
 
 /// A product's input, output and scratch, lent to the threads of one `parallelChunks` call.

@@ -24,9 +24,11 @@ struct FixtureRow: LogitSource {
     let distribution: LogitsFixture.Distribution
     let index: Int
 
+    /// The stored logit, or for an id outside the stored top-k the smallest stored one: the most that id
+    /// can have, so the KL term it enters is a lower bound rather than infinite.
     func logit(_ id: TokenID) -> Double {
-        let ids = distribution.top_ids[index]
-        return ids.firstIndex(of: id).map { distribution.top_logits[index][$0] } ?? -.infinity
+        let ids = distribution.top_ids[index], logits = distribution.top_logits[index]
+        return ids.firstIndex(of: id).map { logits[$0] } ?? logits.min() ?? -.infinity
     }
 
     var logSumExp: Double { distribution.logsumexp[index] }

@@ -6,18 +6,23 @@ import PoETransformer
 enum RealModels {
     static let gemma = load("gemma-3-270m")
     static let smollm = load("smollm2-135m-instruct")
+    /// The same files loaded with 8-bit activations.
+    static let gemmaQ8 = load("gemma-3-270m", activations: .q8)
+    static let smollmQ8 = load("smollm2-135m-instruct", activations: .q8)
 
-    static func named(_ name: String) throws -> Transformer {
-        switch name {
-        case "gemma-3-270m": try gemma.get()
-        case "smollm2-135m-instruct": try smollm.get()
+    static func named(_ name: String, activations: ActivationPrecision = .f32) throws -> Transformer {
+        switch (name, activations) {
+        case ("gemma-3-270m", .f32): try gemma.get()
+        case ("smollm2-135m-instruct", .f32): try smollm.get()
+        case ("gemma-3-270m", .q8): try gemmaQ8.get()
+        case ("smollm2-135m-instruct", .q8): try smollmQ8.get()
         default: throw ModelStoreError.unknownModel(name)
         }
     }
 
     static let names = ["gemma-3-270m", "smollm2-135m-instruct"]
 
-    private static func load(_ name: String) -> Result<Transformer, any Error> {
-        Result { try Transformer(path: ModelStore().resolve(name).path) }
+    private static func load(_ name: String, activations: ActivationPrecision = .f32) -> Result<Transformer, any Error> {
+        Result { try Transformer(path: ModelStore().resolve(name).path, activations: activations) }
     }
 }
