@@ -53,20 +53,7 @@ import Testing
             return Float(k) / 128
         }
         let y = try Self.product(type, implementation, matrix, rows: 0 ..< rows, n: n, x: x, vectors: vectors)
-        var weights = [Float](repeating: 0, count: rows * n)
-        _ = matrix.bytes.withUnsafeBytes { poe_dequantize_using(0, Int32(type.rawValue), $0.baseAddress, rows * n, &weights) }
-        var worst = 0.0
-        for r in 0 ..< rows {
-            for i in 0 ..< vectors {
-                var exact = 0.0, magnitude = 0.0
-                for k in 0 ..< n {
-                    let term = Double(weights[r * n + k]) * Double(x[i * n + k])
-                    exact += term
-                    magnitude += abs(term)
-                }
-                worst = max(worst, abs(Double(y[i * rows + r]) - exact) / magnitude)
-            }
-        }
+        let worst = KernelTests.worstRelativeError(y, type: type, matrix: matrix, rows: rows, n: n, x: x, vectors: vectors)
         #expect(worst <= 1e-5, "\(type) implementation \(implementation): relative error \(worst)")
     }
 

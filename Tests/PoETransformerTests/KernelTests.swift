@@ -36,20 +36,7 @@ import Testing
         let matrix = Self.randomMatrix(type, rows: rows, values: n, seed: 11)
         let x = Self.randomVectors(vectors, n, seed: 3)
         let y = try Self.product(type, implementation, matrix, rows: 0 ..< rows, n: n, x: x, vectors: vectors)
-        var weights = [Float](repeating: 0, count: rows * n)
-        _ = matrix.bytes.withUnsafeBytes { poe_dequantize_using(0, Int32(type.rawValue), $0.baseAddress, rows * n, &weights) }
-        var worst = 0.0
-        for r in 0 ..< rows {
-            for i in 0 ..< vectors {
-                var exact = 0.0, magnitude = 0.0
-                for k in 0 ..< n {
-                    let term = Double(weights[r * n + k]) * Double(x[i * n + k])
-                    exact += term
-                    magnitude += abs(term)
-                }
-                worst = max(worst, abs(Double(y[i * rows + r]) - exact) / magnitude)
-            }
-        }
+        let worst = Self.worstRelativeError(y, type: type, matrix: matrix, rows: rows, n: n, x: x, vectors: vectors)
         #expect(worst <= 1e-5, "\(type) implementation \(implementation): relative error \(worst)")
     }
 
@@ -230,6 +217,26 @@ import Testing
             }
         }
         #expect(poe_dequantize_using(7, 0, bytes, 1, &out) == -1, "an unknown implementation")
+    }
+
+    /// The largest |y − Σ w·x| / Σ |w·x| over every row and vector, the sums in Double over the exactly
+    /// dequantized rows; y is (vectors, rows).
+    static func worstRelativeError(_ y: [Float], type: GGMLType, matrix: Matrix, rows: Int, n: Int, x: [Float], vectors: Int) -> Double {
+        var weights = [Float](repeating: 0, count: rows * n)
+        _ = matrix.bytes.withUnsafeBytes { poe_dequantize_using(0, Int32(type.rawValue), $0.baseAddress, rows * n, &weights) }
+        var worst = 0.0
+        for r in 0 ..< rows {
+            for i in 0 ..< vectors {
+                var exact = 0.0, magnitude = 0.0
+                for k in 0 ..< n {
+                    let term = Double(weights[r * n + k]) * Double(x[i * n + k])
+                    exact += term
+                    magnitude += abs(term)
+                }
+                worst = max(worst, abs(Double(y[i * rows + r]) - exact) / magnitude)
+            }
+        }
+        return worst
     }
 
     // MARK: Random data
