@@ -33,11 +33,11 @@ test: models
 
 # The kernels this machine would not choose, forced (POE_SIMD_LEVEL caps the level the CPU allows), so an
 # AVX2-only machine never runs code that was not tested: at AVX2 level, the kernels' cross-checks and every
-# model against float64 and llama.cpp (and with 8-bit activations); at the portable level, the same on
+# model against float64 and llama.cpp (also with 8-bit activations and half-precision caches); at the portable level, the same on
 # the small models. (The filter is a pattern: KernelTests also selects Int8KernelTests.)
 LEVEL_TESTS := KernelTests|SessionTests|ArchitectureAgreementTests|LoRAAdapterTests
 test-levels:
-	POE_SIMD_LEVEL=avx2 $(SWIFT) test -c release --skip-build --filter "$(LEVEL_TESTS)|LlamaCppAgreementTests|QuantizedActivationTests|LoRAAgreementTests|PaperRulesAgreementTests"
+	POE_SIMD_LEVEL=avx2 $(SWIFT) test -c release --skip-build --filter "$(LEVEL_TESTS)|LlamaCppAgreementTests|QuantizedActivationTests|HalfCacheTests|LoRAAgreementTests|PaperRulesAgreementTests"
 	POE_SIMD_LEVEL=portable $(SWIFT) test -c release --skip-build --filter "$(LEVEL_TESTS)"
 
 # The main job: the example generator, a base model answering instructions alone and with the paper's rules.

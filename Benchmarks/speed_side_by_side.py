@@ -28,6 +28,7 @@ own: `poe speed`, and llama.cpp with its F16 KV cache both as llama-cpp-python s
 full-size) and as llama.cpp's own tools do (`swa_full` off: SWA layers keep their window and a batch).
 llama.cpp's figure includes the Python interpreter that hosts it, also printed alone.
 
+    --kv-cache f16   gives swift-poe a half-precision KV cache (`poe speed --kv-cache f16`), as llama.cpp's default.
     --activations q8   runs swift-poe with 8-bit activations (`poe speed --activations q8`), as llama.cpp
                  always runs; the default, f32, is swift-poe's exact path.
     --isa avx2   forces swift-poe's AVX2 kernels (POE_SIMD_LEVEL=avx2) for an ISA-matched comparison with a
@@ -104,6 +105,7 @@ def main():
     parser.add_argument("--memory", type=int, metavar="TOKENS", help="measure peak resident memory over a prompt this long instead")
     parser.add_argument("--isa", choices=["native", "avx2"], default="native", help="avx2: force swift-poe's AVX2 kernels")
     parser.add_argument("--activations", choices=["f32", "q8"], default="f32", help="swift-poe's activations in the decode products")
+    parser.add_argument("--kv-cache", choices=["f32", "f16"], default="f32", help="swift-poe's KV cache precision")
     args = parser.parse_args()
     if args.isa == "avx2":
         os.environ["POE_SIMD_LEVEL"] = "avx2"
@@ -117,6 +119,7 @@ def main():
     print(f"swift-poe kernels: {'AVX2 (forced)' if args.isa == 'avx2' else 'the widest this CPU has'}; "
           f"llama.cpp build: {llama_cpp.llama_print_system_info().decode().strip()}")
     print(f"swift-poe activations: {args.activations} ({'rounded to 8 bits, as llama.cpp does' if args.activations == 'q8' else 'float32, exact'})")
+    print(f"swift-poe KV cache: {args.kv_cache}")
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.contention else None
     if busy:
         print("one core kept busy by another process throughout")
@@ -152,7 +155,8 @@ def side_by_side(args, version, Llama):
         llm = Llama(model_path=path, n_ctx=args.prompt_tokens + args.gen_tokens + 16, n_batch=512, n_ubatch=512,
                     n_threads=args.threads, n_threads_batch=args.threads, logits_all=False, verbose=False)
         common = ["--model", model, "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
-                  "--threads", str(args.threads), "--repetitions", "1", "--json", "--activations", args.activations]
+                  "--threads", str(args.threads), "--repetitions", "1", "--json", "--activations", args.activations,
+                  "--kv-cache", args.kv_cache]
         theirs, ours, batched = [], [], []
         llama_cpp_speed(llm, args.prompt_tokens, args.gen_tokens, seed=-1)  # warm-up, as `poe speed` has its own
         for repetition in range(args.repetitions):
@@ -206,10 +210,11 @@ def peak_memory(args):
     for model in args.models.split(","):
         path = poe("models", "path", model).splitlines()[-1]
         ours = json.loads(poe("speed", "--model", model, "--prompt-tokens", str(args.memory - 1), "--gen-tokens", "1",
-                              "--threads", str(args.threads), "--repetitions", "1", "--no-warmup", "--json"))["peak_resident_bytes"]
+                              "--threads", str(args.threads), "--repetitions", "1", "--no-warmup", "--json",
+                              "--kv-cache", args.kv_cache))["peak_resident_bytes"]
         full, windowed = llama_cpp(path, True), llama_cpp(path, False)
         print(f"\n{model} ({os.path.getsize(path) / 2**20:.0f} MiB file)")
-        print(f"  swift-poe (F32 KV cache, windows kept for SWA layers): {ours / 2**20:6.0f} MiB")
+        print(f"  swift-poe ({args.kv_cache.upper()} KV cache, windows kept for SWA layers): {ours / 2**20:6.0f} MiB")
         print(f"  llama.cpp, F16 KV cache, SWA layers full-size (llama-cpp-python's default): {full / 2**20:6.0f} MiB"
               f"  -> swift-poe / llama.cpp {ours / full:.2f}")
         print(f"  llama.cpp, F16 KV cache, SWA layers windowed (swa_full off, llama.cpp's tools' default): {windowed / 2**20:6.0f} MiB"

@@ -18,7 +18,7 @@ static float exponentiate(float *scores, int count, float maximum) {
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 
 /// The same sixteen at a time (the tail masked), with the exp of `poe_exp16`.
 TARGET static float exponentiate16(float *scores, int count, float maximum) {
@@ -76,15 +76,25 @@ static float cap_scores(float *scores, int count, float cap) {
     return maximum;
 }
 
+/// Element i of a cached row: a float, or (`half`) an IEEE half widened exactly.
+static inline float cached(const void *row, int i, int half) {
+    return half ? poe_half((const uint8_t *)row + 2 * (size_t)i) : ((const float *)row)[i];
+}
+
+/// Row j of a cache whose rows are `stride` elements of 4 (float) or 2 (`half`) bytes.
+static inline const void *cached_row(const void *base, size_t j, size_t stride, int half) {
+    return (const uint8_t *)base + j * stride * (half ? 2 : 4);
+}
+
 /// The portable version, one head at a time: scores, softmax, weighted sum of values.
-static void attend_portable(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
-                            size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+static void attend_portable(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
+                            size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out, int half) {
     for (int g = 0; g < heads; g++, q += hd, out += vd, scores += count) {
         float maximum = -INFINITY;
         for (int j = 0; j < count; j++) {
-            const float *k = keys + (size_t)j * key_stride;
+            const void *k = cached_row(keys, (size_t)j, key_stride, half);
             float dot = 0;
-            for (int i = 0; i < hd; i++) dot += q[i] * k[i];
+            for (int i = 0; i < hd; i++) dot += q[i] * cached(k, i, half);
             scores[j] = scale * dot;
             if (scores[j] > maximum) maximum = scores[j];
         }
@@ -92,8 +102,9 @@ static void attend_portable(const float *q, int heads, int hd, const float *keys
         const float inverse = exponentiate(scores, count, maximum);
         for (int i = 0; i < vd; i++) out[i] = 0;
         for (int j = 0; j < count; j++) {
-            const float p = scores[j] * inverse, *v = values + (size_t)j * value_stride;
-            for (int i = 0; i < vd; i++) out[i] += p * v[i];
+            const float p = scores[j] * inverse;
+            const void *v = cached_row(values, (size_t)j, value_stride, half);
+            for (int i = 0; i < vd; i++) out[i] += p * cached(v, i, half);
         }
     }
 }
@@ -105,22 +116,29 @@ enum { GROUP = 4, SLICES = 4, AHEAD = 8 };  // query heads per pass over the key
 /// The AVX-512 version for up to GROUP heads that share keys and values: each key and value row is read
 /// once for all of them, two keys at a time. Each head's arithmetic is the same as alone: lane-wise
 /// products over its head vector then a reduction per score; values summed position by position.
-TARGET __attribute__((always_inline)) static inline void attend_group_avx512(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
-                                       size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+/// Sixteen elements of a cached row from element i (lanes past `live` zero), widened from halves if `half`.
+TARGET __attribute__((always_inline)) static inline __m512 load16(const void *row, int i, __mmask16 live, int half) {
+    if (half) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, (const uint16_t *)row + i));
+    return _mm512_maskz_loadu_ps(live, (const float *)row + i);
+}
+
+TARGET __attribute__((always_inline)) static inline void attend_group_avx512(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
+                                       size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out, int half) {
+    const int size = half ? 2 : 4;  // bytes per cached element
     float maximum[GROUP], inverse[GROUP];
     for (int g = 0; g < heads; g++) maximum[g] = -INFINITY;
     int j = 0;
     for (; j + 2 <= count; j += 2) {
-        const float *k0 = keys + (size_t)j * key_stride, *k1 = k0 + key_stride;
+        const char *k0 = cached_row(keys, (size_t)j, key_stride, half), *k1 = k0 + key_stride * size;
         __m512 acc0[GROUP], acc1[GROUP];
         for (int g = 0; g < heads; g++) acc0[g] = acc1[g] = _mm512_setzero_ps();
         for (int i = 0; i < hd; i += 16) {
             // The cache is rarely in cache (a decode step streams every weight between two reads of it):
             // ask for the keys a few pairs ahead.
-            _mm_prefetch((const char *)(k0 + AHEAD * key_stride + i), _MM_HINT_T0);
-            _mm_prefetch((const char *)(k1 + AHEAD * key_stride + i), _MM_HINT_T0);
+            _mm_prefetch(k0 + (AHEAD * key_stride + i) * size, _MM_HINT_T0);
+            _mm_prefetch(k1 + (AHEAD * key_stride + i) * size, _MM_HINT_T0);
             const __mmask16 live = poe_live16(hd - i);
-            const __m512 a = _mm512_maskz_loadu_ps(live, k0 + i), b = _mm512_maskz_loadu_ps(live, k1 + i);
+            const __m512 a = load16(k0, i, live, half), b = load16(k1, i, live, half);
             for (int g = 0; g < heads; g++) {
                 const __m512 qg = _mm512_maskz_loadu_ps(live, q + (size_t)g * hd + i);
                 acc0[g] = _mm512_fmadd_ps(qg, a, acc0[g]);
@@ -136,12 +154,12 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
         }
     }
     for (; j < count; j++) {
-        const float *k = keys + (size_t)j * key_stride;
+        const void *k = cached_row(keys, (size_t)j, key_stride, half);
         __m512 acc[GROUP];
         for (int g = 0; g < heads; g++) acc[g] = _mm512_setzero_ps();
         for (int i = 0; i < hd; i += 16) {
             const __mmask16 live = poe_live16(hd - i);
-            const __m512 a = _mm512_maskz_loadu_ps(live, k + i);
+            const __m512 a = load16(k, i, live, half);
             for (int g = 0; g < heads; g++) acc[g] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(live, q + (size_t)g * hd + i), a, acc[g]);
         }
         for (int g = 0; g < heads; g++) {
@@ -159,10 +177,10 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
         for (int g = 0; g < heads; g++)
             for (int c = 0; c < SLICES; c++) acc[g][c] = _mm512_setzero_ps();
         for (int jj = 0; jj < count; jj++) {
-            const float *v = values + (size_t)jj * value_stride + i0;
-            for (int c = 0; c < SLICES; c++) _mm_prefetch((const char *)(v + AHEAD * value_stride + 16 * c), _MM_HINT_T0);
+            const char *v = cached_row(values, (size_t)jj, value_stride, half);
+            for (int c = 0; c < SLICES; c++) _mm_prefetch(v + (AHEAD * value_stride + i0 + 16 * c) * size, _MM_HINT_T0);
             __m512 row[SLICES];
-            for (int c = 0; c < SLICES; c++) row[c] = _mm512_maskz_loadu_ps(poe_live16(vd - i0 - 16 * c), v + 16 * c);
+            for (int c = 0; c < SLICES; c++) row[c] = load16(v, i0 + 16 * c, poe_live16(vd - i0 - 16 * c), half);
             for (int g = 0; g < heads; g++) {
                 const __m512 p = _mm512_set1_ps(scores[(size_t)g * count + jj] * inverse[g]);
                 for (int c = 0; c < SLICES; c++) acc[g][c] = _mm512_fmadd_ps(p, row[c], acc[g][c]);
@@ -175,34 +193,45 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
 
 /// Query heads in groups of GROUP, one copy of the group's code per size, so that its loops over heads
 /// unroll and the accumulators stay in registers.
-TARGET static void attend_avx512(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
-                                 size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+TARGET static void attend_avx512(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
+                                 size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out, int half) {
     for (int g = 0; g < heads; g += GROUP) {
         const float *qg = q + (size_t)g * hd;
         float *sg = scores + (size_t)g * count, *og = out + (size_t)g * vd;
         switch (heads - g) {
-        case 1: attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
-        case 2: attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
-        case 3: attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
-        default: attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        case 1: if (half) attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        case 2: if (half) attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        case 3: if (half) attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        default: if (half) attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
         }
     }
 }
 
+/// Eight elements of a cached row from element i (lanes past `live` zero), widened from halves if `half`.
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline __m256 load8(const void *row, int i, int remaining, int half) {
+    if (!half) return _mm256_maskload_ps((const float *)row + i, poe_live8(remaining));
+    const uint16_t *h = (const uint16_t *)row + i;
+    if (remaining >= 8) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+    uint16_t tail[8] = {0};  // AVX2 has no 16-bit masked load: the last few halves through a zeroed copy
+    for (int k = 0; k < remaining; k++) tail[k] = h[k];
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)tail));
+}
+
 /// The AVX2 version of `attend_group_avx512`: the same passes, eight lanes wide.
-__attribute__((target("avx2,fma"), always_inline)) static inline void attend_group_avx2(const float *q, int heads, int hd, const float *keys, size_t key_stride,
-                                     const float *values, size_t value_stride, int vd, int count, float scale, float softcap,
-                                     float *scores, float *out) {
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline void attend_group_avx2(const float *q, int heads, int hd, const void *keys, size_t key_stride,
+                                     const void *values, size_t value_stride, int vd, int count, float scale, float softcap,
+                                     float *scores, float *out, int half) {
+    const int size = half ? 2 : 4;  // bytes per cached element
     float maximum[GROUP], inverse[GROUP];
     for (int g = 0; g < heads; g++) maximum[g] = -INFINITY;
     for (int j = 0; j < count; j++) {
-        const float *k = keys + (size_t)j * key_stride;
+        const char *k = cached_row(keys, (size_t)j, key_stride, half);
         __m256 acc[GROUP];
         for (int g = 0; g < heads; g++) acc[g] = _mm256_setzero_ps();
         for (int i = 0; i < hd; i += 8) {
-            _mm_prefetch((const char *)(k + AHEAD * key_stride + i), _MM_HINT_T0);
+            _mm_prefetch(k + (AHEAD * key_stride + i) * size, _MM_HINT_T0);
             const __m256i live = poe_live8(hd - i);
-            const __m256 a = _mm256_maskload_ps(k + i, live);
+            const __m256 a = load8(k, i, hd - i, half);
             for (int g = 0; g < heads; g++) acc[g] = _mm256_fmadd_ps(_mm256_maskload_ps(q + (size_t)g * hd + i, live), a, acc[g]);
         }
         for (int g = 0; g < heads; g++) {
@@ -219,10 +248,10 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void attend_gro
         for (int g = 0; g < heads; g++)
             for (int c = 0; c < SLICES; c++) acc[g][c] = _mm256_setzero_ps();
         for (int jj = 0; jj < count; jj++) {
-            const float *v = values + (size_t)jj * value_stride + i0;
-            _mm_prefetch((const char *)(v + AHEAD * value_stride), _MM_HINT_T0);
+            const char *v = cached_row(values, (size_t)jj, value_stride, half);
+            _mm_prefetch(v + (AHEAD * value_stride + i0) * size, _MM_HINT_T0);
             __m256 row[SLICES];
-            for (int c = 0; c < SLICES; c++) row[c] = _mm256_maskload_ps(v + 8 * c, poe_live8(vd - i0 - 8 * c));
+            for (int c = 0; c < SLICES; c++) row[c] = load8(v, i0 + 8 * c, vd - i0 - 8 * c, half);
             for (int g = 0; g < heads; g++) {
                 const __m256 p = _mm256_set1_ps(scores[(size_t)g * count + jj] * inverse[g]);
                 for (int c = 0; c < SLICES; c++) acc[g][c] = _mm256_fmadd_ps(p, row[c], acc[g][c]);
@@ -233,37 +262,55 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void attend_gro
     }
 }
 
-__attribute__((target("avx2,fma"))) static void attend_avx2(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values,
-                                                     size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+__attribute__((target("avx2,fma,f16c"))) static void attend_avx2(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
+                                                     size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out, int half) {
     for (int g = 0; g < heads; g += GROUP) {
         const float *qg = q + (size_t)g * hd;
         float *sg = scores + (size_t)g * count, *og = out + (size_t)g * vd;
         switch (heads - g) {
-        case 1: attend_group_avx2(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
-        case 2: attend_group_avx2(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
-        case 3: attend_group_avx2(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
-        default: attend_group_avx2(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og); break;
+        case 1: if (half) attend_group_avx2(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        case 2: if (half) attend_group_avx2(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        case 3: if (half) attend_group_avx2(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        default: if (half) attend_group_avx2(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
         }
     }
 }
 #endif
 
-void poe_attend_using(int implementation, const float *q, int heads, int hd, const float *keys, size_t key_stride,
-                      const float *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+/// Either cache type, in a chosen implementation.
+static void attend_using(int implementation, const float *q, int heads, int hd, const void *keys, size_t key_stride,
+                         const void *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out,
+                         int half) {
 #if defined(__x86_64__)
     if (implementation >= 2 && poe_simd_level() >= 2) {
-        attend_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
+        attend_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, half);
         return;
     }
     if (implementation >= 1 && poe_simd_level() >= 1) {
-        attend_avx2(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
+        attend_avx2(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, half);
         return;
     }
 #endif
-    attend_portable(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
+    attend_portable(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, half);
+}
+
+void poe_attend_using(int implementation, const float *q, int heads, int hd, const float *keys, size_t key_stride,
+                      const float *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+    attend_using(implementation, q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 0);
 }
 
 void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key_stride, const float *values, size_t value_stride,
                 int vd, int count, float scale, float softcap, float *scores, float *out) {
-    poe_attend_using(poe_simd_level(), q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out);
+    attend_using(poe_simd_level(), q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 0);
+}
+
+void poe_attend_f16_using(int implementation, const float *q, int heads, int hd, const uint16_t *keys, size_t key_stride,
+                          const uint16_t *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores,
+                          float *out) {
+    attend_using(implementation, q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 1);
+}
+
+void poe_attend_f16(const float *q, int heads, int hd, const uint16_t *keys, size_t key_stride, const uint16_t *values,
+                    size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out) {
+    attend_using(poe_simd_level(), q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 1);
 }

@@ -79,3 +79,50 @@ int poe_matmul_q8(int type, const void *weights, size_t row_bytes, int row_begin
                   const poe_q8_block *x, int m, float *y, size_t y_stride) {
     return poe_matmul_q8_using(poe_simd_level(), type, weights, row_bytes, row_begin, row_end, n, x, m, y, y_stride);
 }
+
+/// One float as a half, rounded to nearest with ties to even.
+static uint16_t half_from_float(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    const uint32_t sign = (x >> 16) & 0x8000, exponent = (x >> 23) & 0xFF, mantissa = x & 0x7FFFFF;
+    if (exponent == 0xFF) return (uint16_t)(sign | 0x7C00 | (mantissa ? 0x200 | (mantissa >> 13) : 0));  // inf, NaN (quiet)
+    const int e = (int)exponent - 127 + 15;  // the half's biased exponent
+    if (e >= 31) return (uint16_t)(sign | 0x7C00);
+    if (e >= 1) {
+        uint32_t half = ((uint32_t)e << 10) | (mantissa >> 13);
+        const uint32_t rest = mantissa & 0x1FFF;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;  // a carry may reach infinity, rightly
+        return (uint16_t)(sign | half);
+    }
+    // Subnormal or zero: the significand, with its leading 1, in units of 2^-24.
+    const int shift = 14 - e;
+    if (shift > 24) return (uint16_t)sign;
+    const uint32_t significand = mantissa | 0x800000;
+    uint32_t half = significand >> shift;
+    const uint32_t rest = significand & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+    if (rest > halfway || (rest == halfway && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx,f16c"))) static void halves_f16c(const float *x, size_t count, uint16_t *out) {
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        _mm_storeu_si128((__m128i *)(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    for (; i < count; i++) out[i] = half_from_float(x[i]);
+}
+#endif
+
+void poe_f16_from_f32_using(int implementation, const float *x, size_t count, uint16_t *out) {
+#if defined(__x86_64__)
+    if (implementation >= 1 && poe_simd_level() >= 1) {
+        halves_f16c(x, count, out);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < count; i++) out[i] = half_from_float(x[i]);
+}
+
+void poe_f16_from_f32(const float *x, size_t count, uint16_t *out) { poe_f16_from_f32_using(poe_simd_level(), x, count, out); }

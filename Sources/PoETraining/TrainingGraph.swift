@@ -132,8 +132,9 @@ package final class TrainingGraph {
             rope.rotate(a.keys.pointer + row * kW, heads: c.kvHeadCount, headLength: c.headDimension, table: table + row * c.ropeDimensions)
         }
         attention(
-            queries: a.queries.pointer, keys: a.keys.pointer, values: a.values.pointer, shape: shape, first: 0, tokens: t,
-            window: c.layers[l].window, scores: scores.pointer, into: a.attended.pointer)
+            queries: a.queries.pointer, keys: CachedRows(floats: a.keys.pointer, stride: kW),
+            values: CachedRows(floats: a.values.pointer, stride: c.kvHeadCount * c.valueDimension), shape: shape, first: 0, tokens: t,
+            window: c.layers[l].window, scratch: AttentionScratch(scores: scores.pointer), into: a.attended.pointer)
         project(dense.layers[l].attentionOutput, .layer(l, .attentionOutput), a.attended, into: a.attentionOutput, layer: a)  // Wo (d, aW) -> (t, d)
         addResidual(a.attentionOutput, norm: layer.postAttentionNorm, rows: t)
         a.residual.pointer.update(from: x.pointer, count: t * d)

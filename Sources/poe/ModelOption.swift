@@ -25,17 +25,21 @@ struct ModelOption: ParsableArguments {
     @Option(help: "Activations of the decode products: f32 (exact, the default) or q8 (rounded to 8 bits as llama.cpp does; faster).")
     var activations: ActivationPrecision = .f32
 
+    @Option(name: .customLong("kv-cache"), help: "How the KV cache stores keys and values: f32 (exact, the default) or f16 (half the memory, as llama.cpp's default).")
+    var kvCache: KVCachePrecision = .f32
+
     func validate() throws {
         for spec in adapters { _ = try AdapterSpec(spec) }
     }
 
     /// The model, with its adapters when --lora gives some.
     func load() throws -> Transformer {
-        try AdapterSpec.load(model: model, adapters: adapters, activations: activations)
+        try AdapterSpec.load(model: model, adapters: adapters, activations: activations, kvCache: kvCache)
     }
 }
 
 extension ActivationPrecision: ExpressibleByArgument {}
+extension KVCachePrecision: ExpressibleByArgument {}
 
 /// `FILE` or `FILE:SCALE`: an adapter and its scale, as `--lora` takes them.
 struct AdapterSpec: Equatable {
@@ -54,8 +58,10 @@ struct AdapterSpec: Equatable {
     }
 
     /// `model` (a name or path) with the adapters `specs` name, read and checked against it.
-    static func load(model: String, adapters specs: [String], activations: ActivationPrecision = .f32) throws -> Transformer {
-        let base = try Transformer(path: ModelStore().resolve(model) { printError($0) }.path, activations: activations)
+    static func load(
+        model: String, adapters specs: [String], activations: ActivationPrecision = .f32, kvCache: KVCachePrecision = .f32
+    ) throws -> Transformer {
+        let base = try Transformer(path: ModelStore().resolve(model) { printError($0) }.path, activations: activations, kvCache: kvCache)
         guard !specs.isEmpty else { return base }
         let adapters = try specs.map { spec in
             let parsed = try AdapterSpec(spec)

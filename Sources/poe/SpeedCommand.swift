@@ -83,13 +83,14 @@ struct SpeedCommand: ParsableCommand {
             promptTokensPerSecond: Double(promptTokens) / promptSeconds,
             genTokensPerSecond: Double(genTokens * batch) / generationSeconds,
             peakResidentBytes: peakResidentBytes(), kernels: ["portable", "avx2", "avx512"][Int(poe_simd_level())],
-            blasCore: OpenBLAS.coreName)
+            blasCore: OpenBLAS.coreName, activations: model.activations, kvCache: model.kvCache)
         if json {
             print(try jsonLine(report))
         } else {
             print("\(report.model): prompt \(promptTokens) tokens \(String(format: "%.1f", report.promptTokensPerSecond)) tok/s; "
                 + "generation \(genTokens) tokens × \(batch) \(String(format: "%.1f", report.genTokensPerSecond)) tok/s; "
-                + "\(report.threads) threads; peak memory \(report.peakResidentBytes / 1_048_576) MiB; kernels \(report.kernels), OpenBLAS \(report.blasCore)")
+                + "\(report.threads) threads; peak memory \(report.peakResidentBytes / 1_048_576) MiB; kernels \(report.kernels), OpenBLAS \(report.blasCore); "
+                + "activations \(report.activations.rawValue), KV cache \(report.kvCache.rawValue)")
         }
     }
 
@@ -124,9 +125,12 @@ private struct SpeedReport: Encodable {
     let peakResidentBytes: Int
     let kernels: String
     let blasCore: String
+    let activations: ActivationPrecision
+    let kvCache: KVCachePrecision
 
     enum CodingKeys: String, CodingKey {
-        case model, batch, threads, kernels
+        case model, batch, threads, kernels, activations
+        case kvCache = "kv_cache"
         case blasCore = "blas_core"
         case promptTokens = "prompt_tokens", genTokens = "gen_tokens"
         case promptTokensPerSecond = "prompt_tokens_per_s", genTokensPerSecond = "gen_tokens_per_s"

@@ -131,25 +131,36 @@ import Testing
         }
     }
 
-    /// One-query attention, in every implementation, with and without a soft cap: heads that share keys
-    /// give, together, each head's result alone (the same bits), within float rounding of the attention
-    /// computed in Double; head sizes with and without a ragged tail, odd and even key counts.
-    @Test(arguments: [(40, 7), (256, 12)])
-    func attentionOfAGroupIsEachHeadAlone(headSize: Int, count: Int) {
+    /// One-query attention, in every implementation, with and without a soft cap, over a float32 cache and
+    /// a cache of halves: heads that share keys give, together, each head's result alone (the same bits),
+    /// within float rounding of the attention computed in Double (from the halves' exact values); head
+    /// sizes with and without a ragged tail, odd and even key counts.
+    @Test(arguments: [(40, 7, false), (256, 12, false), (40, 7, true), (256, 12, true), (37, 5, true)])
+    func attentionOfAGroupIsEachHeadAlone(headSize: Int, count: Int, halves: Bool) {
         let heads = 6, stride = 2 * headSize  // keys and values interleaved with another head's, as in the cache
         let q = Self.randomVectors(heads, headSize, seed: 31).map { $0 * 4 }
-        let keys = Self.randomVectors(count, stride, seed: 32), values = Self.randomVectors(count, stride, seed: 33)
+        var keys = Self.randomVectors(count, stride, seed: 32), values = Self.randomVectors(count, stride, seed: 33)
+        let keyHalves = keys.map { Float16($0).bitPattern }, valueHalves = values.map { Float16($0).bitPattern }
+        if halves { (keys, values) = (keys.map { Float(Float16($0)) }, values.map { Float(Float16($0)) }) }
         let scale = 1 / Float(headSize).squareRoot()
+        // The kernel for this cache type, for `heads` query heads from `q`.
+        func attend(_ implementation: Int32, _ q: UnsafePointer<Float>, heads: Int, softcap: Float, _ scores: inout [Float], _ out: inout [Float]) {
+            if halves {
+                poe_attend_f16_using(implementation, q, Int32(heads), Int32(headSize), keyHalves, stride, valueHalves, stride, Int32(headSize), Int32(count), scale, softcap, &scores, &out)
+            } else {
+                poe_attend_using(implementation, q, Int32(heads), Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, softcap, &scores, &out)
+            }
+        }
         for implementation in Self.implementations {
             for softcap: Float in [0, 1.5] {
-                let what = "implementation \(implementation), soft cap \(softcap)"
+                let what = "implementation \(implementation), soft cap \(softcap), halves \(halves)"
                 var scores = [Float](repeating: 0, count: heads * count)
                 var together = [Float](repeating: .nan, count: heads * headSize)
-                poe_attend_using(implementation, q, Int32(heads), Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, softcap, &scores, &together)
+                attend(implementation, q, heads: heads, softcap: softcap, &scores, &together)
                 for g in 0 ..< heads {
                     var alone = [Float](repeating: .nan, count: headSize)
                     Array(q[g * headSize ..< (g + 1) * headSize]).withUnsafeBufferPointer { qg in
-                        poe_attend_using(implementation, qg.baseAddress, 1, Int32(headSize), keys, stride, values, stride, Int32(headSize), Int32(count), scale, softcap, &scores, &alone)
+                        attend(implementation, qg.baseAddress!, heads: 1, softcap: softcap, &scores, &alone)
                     }
                     #expect(alone.map(\.bitPattern) == together[g * headSize ..< (g + 1) * headSize].map(\.bitPattern), "\(what), head \(g)")
                     let s = (0 ..< count).map { j in
@@ -162,6 +173,21 @@ import Testing
                         #expect(abs(Double(alone[i]) - exact) <= 1e-5, "\(what), head \(g) value \(i)")
                     }
                 }
+            }
+        }
+    }
+
+    /// Floats to halves in every implementation: the bits of Swift's `Float16(_:)` (nearest, ties to even)
+    /// for ordinary values, ties, the largest half and what rounds past it, subnormals, zeros and infinities.
+    @Test func halvesRoundAsFloat16Does() {
+        var x = Self.randomVectors(1, 301, seed: 41).map { $0 * 1000 }
+        x += [0, -0.0, 1, -1, 65504, 65519.99, 65520, -70000, .infinity, -.infinity, 1e-5, -3e-8, 2.98e-8, 6.1e-5, 5.96e-8, 1e-10]
+        x += [1 + 1.0 / 2048, 1 + 3.0 / 2048, 2049, 2051, Float(Float16.leastNonzeroMagnitude) * 1.5, Float(Float16.leastNonzeroMagnitude) * 2.5]
+        for implementation in Self.implementations {
+            var out = [UInt16](repeating: 0, count: x.count)
+            poe_f16_from_f32_using(implementation, x, x.count, &out)
+            for (i, value) in x.enumerated() {
+                #expect(out[i] == Float16(value).bitPattern, "implementation \(implementation): \(value)")
             }
         }
     }

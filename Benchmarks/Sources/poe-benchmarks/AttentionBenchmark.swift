@@ -17,13 +17,15 @@ struct AttentionBenchmark: ParsableCommand {
     @Option(help: "Context lengths, comma-separated.") var lengths = "16,256,1024,4096"
     @Option(help: "Decode steps timed at each length (the median is reported).") var steps = 16
     @Option(help: "Threads (default: every core).") var threads: Int?
+    @Option(name: .customLong("kv-cache"), help: "KV cache precision: f32 or f16.") var kvCache = "f32"
 
     func run() throws {
         if let threads { ComputeThreads.set(threads) }
-        let transformer = try Transformer(path: ModelStore().resolve(model).path)
+        guard let precision = KVCachePrecision(rawValue: kvCache) else { throw ValidationError("--kv-cache takes f32 or f16") }
+        let transformer = try Transformer(path: ModelStore().resolve(model).path, kvCache: precision)
         let ordinary = (0 ..< TokenID(transformer.vocabulary.count)).filter { transformer.vocabulary.attributes[Int($0)].contains(.normal) }
         var generator = SeededGenerator(seed: 1)
-        print("\(model), \(ComputeThreads.count) threads")
+        print("\(model), \(ComputeThreads.count) threads, \(precision) KV cache")
         print("context | ms per decode step | over the shortest")
         var first: Double?
         for length in lengths.split(separator: ",").compactMap({ Int($0) }) {

@@ -91,6 +91,22 @@ void poe_attend(const float *q, int heads, int hd, const float *keys, size_t key
 void poe_attend_using(int implementation, const float *q, int heads, int hd, const float *keys, size_t key_stride,
                       const float *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out);
 
+/// `poe_attend` over a cache of IEEE halves (keys and values as `uint16_t`, strides in elements): each
+/// element is widened exactly; q, the scores and the sums stay float32.
+void poe_attend_f16(const float *q, int heads, int hd, const uint16_t *keys, size_t key_stride, const uint16_t *values,
+                    size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out);
+/// `poe_attend_f16` in a chosen implementation (0, 1 or 2, capped by `poe_simd_level()`), for tests.
+void poe_attend_f16_using(int implementation, const float *q, int heads, int hd, const uint16_t *keys, size_t key_stride,
+                          const uint16_t *values, size_t value_stride, int vd, int count, float scale, float softcap, float *scores,
+                          float *out);
+
+/// `count` floats rounded to IEEE halves, to nearest with ties to even (as F16C's `vcvtps2ph` and
+/// Swift's `Float16(_:)` round): beyond the half range they become ±infinity, below it subnormals or ±0.
+void poe_f16_from_f32(const float *x, size_t count, uint16_t *out);
+/// The same in a chosen implementation (0 portable, 1 or 2 F16C); both give the same bits for every
+/// number (a NaN stays a NaN, its payload unspecified).
+void poe_f16_from_f32_using(int implementation, const float *x, size_t count, uint16_t *out);
+
 /// Softmax over row[begin ..< end] in place; the rest of the `count` entries become 0.
 void poe_softmax(float *row, int begin, int end, int count);
 /// `poe_softmax` in a chosen implementation (0, 1 or 2, capped by `poe_simd_level()`), for tests.

@@ -18,6 +18,19 @@ package struct AttentionShape {
     }
 }
 
+/// The scratch of one `attention` call: per thread, the scores, and (for a half-precision cache) room to
+/// widen one key/value head's visible rows to floats.
+package struct AttentionScratch {
+    /// (max(tokens, heads), first + tokens) floats per thread.
+    let scores: UnsafeMutablePointer<Float>
+    /// (first + tokens, headDimension + valueDimension) floats per thread; used only for a cache of halves.
+    let widened: UnsafeMutablePointer<Float>?
+
+    package init(scores: UnsafeMutablePointer<Float>, widened: UnsafeMutablePointer<Float>? = nil) {
+        (self.scores, self.widened) = (scores, widened)
+    }
+}
+
 /// Causal attention of `tokens` new queries, at positions `first ..< first + tokens`, over the cached keys
 /// and values of positions `0 ..< first + tokens` (the new ones already written).
 ///
@@ -26,28 +39,34 @@ package struct AttentionShape {
 ///
 /// - Parameters:
 ///   - queries: (tokens, heads · headDimension)
-///   - keys: (positions, kvHeads · headDimension)
-///   - values: (positions, kvHeads · valueDimension)
-///   - scores: scratch for (max(tokens, heads), first + tokens) floats per thread
+///   - keys: (positions, kvHeads · headDimension), floats or halves
+///   - values: (positions, kvHeads · valueDimension), floats or halves
 ///   - out: (tokens, heads · valueDimension)
 package func attention(
-    queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+    queries: UnsafePointer<Float>, keys: CachedRows, values: CachedRows,
     shape s: AttentionShape, first: Int, tokens: Int, window: Int?,
-    scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
+    scratch: AttentionScratch, into out: UnsafeMutablePointer<Float>
 ) {
     let end = first + tokens
     // The earliest key any of these queries can see; keys before it are skipped entirely.
     let keyStart = window.map { max(0, first - $0 + 1) } ?? 0
-    let io = AttentionPointers(queries: queries, keys: keys, values: values, scores: scores, out: out)
+    let io = AttentionPointers(queries: queries, keys: keys, values: values, scores: scratch.scores, out: out)
+    let widened = WidenedRows(pointer: scratch.widened)
+    precondition(!keys.halves || scratch.widened != nil, "a cache of halves needs room to widen it")
     // Heads are independent: with enough work, split them across threads, each with its own scores.
     let work = tokens * (end - keyStart) * s.headDimension
     parallelChunks(s.heads, minimumChunk: work >= 1 << 18 ? 1 : s.heads) { chunk, heads in
-        let scratch = io.scores + chunk * max(tokens, s.heads) * end
+        let scores = io.scores + chunk * max(tokens, s.heads) * end
         if tokens == 1 {
-            attendOneQuery(heads: heads, io, shape: s, keys: keyStart ..< end, scores: scratch)
+            attendOneQuery(heads: heads, io, shape: s, keys: keyStart ..< end, scores: scores)
         } else {
+            let rows = widened.pointer.map { $0 + chunk * end * (s.headDimension + s.valueDimension) }
             for head in heads {
-                attendHead(head, io, shape: s, first: first, tokens: tokens, window: window, keyStart: keyStart, scores: scratch)
+                // Query heads that share a key/value head reuse its widened rows.
+                let sharesRows = head > heads.lowerBound && head / (s.heads / s.kvHeads) == (head - 1) / (s.heads / s.kvHeads)
+                attendHead(
+                    head, io, shape: s, first: first, tokens: tokens, window: window, keyStart: keyStart, scores: scores,
+                    widened: rows, alreadyWidened: sharesRows)
             }
         }
     }
@@ -57,8 +76,8 @@ package func attention(
 /// the position of its new token (already in the cache).
 struct DecodeQuery {
     let queries: UnsafePointer<Float>
-    let keys: UnsafePointer<Float>
-    let values: UnsafePointer<Float>
+    let keys: CachedRows
+    let values: CachedRows
     let position: Int
     let out: UnsafeMutablePointer<Float>
 }
@@ -85,15 +104,23 @@ func attention(decoding steps: [DecodeQuery], shape s: AttentionShape, window: I
 /// (heads, keys) floats.
 private func attendOneQuery(heads: Range<Int>, _ io: AttentionPointers, shape s: AttentionShape, keys: Range<Int>, scores: UnsafeMutablePointer<Float>) {
     let group = s.heads / s.kvHeads
-    let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
     var head = heads.lowerBound
     while head < heads.upperBound {
         let kv = head / group, last = min(heads.upperBound, (kv + 1) * group)
-        poe_attend(
-            io.queries + head * s.headDimension, Int32(last - head), Int32(s.headDimension),
-            io.keys + keys.lowerBound * keyStride + kv * s.headDimension, keyStride,
-            io.values + keys.lowerBound * valueStride + kv * s.valueDimension, valueStride, Int32(s.valueDimension),
-            Int32(keys.count), s.scale, s.softcap ?? 0, scores, io.out + head * s.valueDimension)
+        let k = io.keys.address(position: keys.lowerBound, column: kv * s.headDimension)
+        let v = io.values.address(position: keys.lowerBound, column: kv * s.valueDimension)
+        let (q, out) = (io.queries + head * s.headDimension, io.out + head * s.valueDimension)
+        if io.keys.halves {
+            poe_attend_f16(
+                q, Int32(last - head), Int32(s.headDimension), k.assumingMemoryBound(to: UInt16.self), io.keys.stride,
+                v.assumingMemoryBound(to: UInt16.self), io.values.stride, Int32(s.valueDimension),
+                Int32(keys.count), s.scale, s.softcap ?? 0, scores, out)
+        } else {
+            poe_attend(
+                q, Int32(last - head), Int32(s.headDimension), k.assumingMemoryBound(to: Float.self), io.keys.stride,
+                v.assumingMemoryBound(to: Float.self), io.values.stride, Int32(s.valueDimension),
+                Int32(keys.count), s.scale, s.softcap ?? 0, scores, out)
+        }
         head = last
     }
 }
@@ -104,12 +131,28 @@ private func attendOneQuery(heads: Range<Int>, _ io: AttentionPointers, shape s:
 /// prompt, a little over half the work of one product of every query with every key.
 private func attendHead(
     _ h: Int, _ io: AttentionPointers, shape s: AttentionShape, first: Int, tokens: Int, window: Int?, keyStart: Int,
-    scores: UnsafeMutablePointer<Float>
+    scores: UnsafeMutablePointer<Float>, widened: UnsafeMutablePointer<Float>?, alreadyWidened: Bool
 ) {
     let queryBlock = 128
     let queryStride = s.heads * s.headDimension, outStride = s.heads * s.valueDimension
-    let keyStride = s.kvHeads * s.headDimension, valueStride = s.kvHeads * s.valueDimension
     let kv = h / (s.heads / s.kvHeads)
+    // The head's keys and values as floats the matrix products read in place: the cache's own rows, or
+    // for a cache of halves its key/value head's visible rows widened into `widened` (by the first query
+    // head of the group this thread takes).
+    let (keys, keyStride, values, valueStride): (UnsafePointer<Float>, Int, UnsafePointer<Float>, Int)
+    if io.keys.halves, let widened {
+        let end = first + tokens, hd = s.headDimension, vd = s.valueDimension
+        let wideKeys = widened, wideValues = widened + end * hd
+        for p in keyStart ..< end where !alreadyWidened {
+            _ = poe_dequantize(Int32(GGMLType.f16.rawValue), io.keys.address(position: p, column: kv * hd), hd, wideKeys + p * hd)
+            _ = poe_dequantize(Int32(GGMLType.f16.rawValue), io.values.address(position: p, column: kv * vd), vd, wideValues + p * vd)
+        }
+        (keys, keyStride, values, valueStride) = (UnsafePointer(wideKeys), hd, UnsafePointer(wideValues), vd)
+    } else {
+        keys = io.keys.address(position: 0, column: kv * s.headDimension).assumingMemoryBound(to: Float.self)
+        values = io.values.address(position: 0, column: kv * s.valueDimension).assumingMemoryBound(to: Float.self)
+        (keyStride, valueStride) = (io.keys.stride, io.values.stride)
+    }
     for t0 in stride(from: 0, to: tokens, by: queryBlock) {
         let t1 = min(t0 + queryBlock, tokens)
         // The block's keys: from the earliest its first query sees to its last query's own position.
@@ -119,7 +162,7 @@ private func attendHead(
         gemm(
             m: t1 - t0, n: keyCount, k: s.headDimension,
             io.queries + t0 * queryStride + h * s.headDimension, lda: queryStride,
-            io.keys + blockStart * keyStride + kv * s.headDimension, ldb: keyStride, transposeB: true,
+            keys + blockStart * keyStride, ldb: keyStride, transposeB: true,
             scores, ldc: keyCount, alpha: s.scale)
 
         for t in t0 ..< t1 {
@@ -135,7 +178,7 @@ private func attendHead(
         gemm(
             m: t1 - t0, n: s.valueDimension, k: keyCount,
             scores, lda: keyCount,
-            io.values + blockStart * valueStride + kv * s.valueDimension, ldb: valueStride, transposeB: false,
+            values + blockStart * valueStride, ldb: valueStride, transposeB: false,
             io.out + t0 * outStride + h * s.valueDimension, ldc: outStride)
     }
 }
@@ -147,8 +190,8 @@ private func attendHead(
 /// part of `scores`.
 private struct AttentionPointers: @unchecked Sendable {
     let queries: UnsafePointer<Float>
-    let keys: UnsafePointer<Float>
-    let values: UnsafePointer<Float>
+    let keys: CachedRows
+    let values: CachedRows
     let scores: UnsafeMutablePointer<Float>
     let out: UnsafeMutablePointer<Float>
 }
@@ -156,4 +199,12 @@ private struct AttentionPointers: @unchecked Sendable {
 /// Softmax over `row[visible]`; every other entry of the `count` becomes 0.
 private func softmaxMasked(_ row: UnsafeMutablePointer<Float>, visible: Range<Int>, count: Int) {
     poe_softmax(row, Int32(visible.lowerBound), Int32(visible.upperBound), Int32(count))
+}
+
+/// The widening scratch of one `attention` call, lent to its threads.
+///
+/// `@unchecked Sendable` is safe: each thread writes and reads only its own part (by chunk number), and
+/// `attention` returns only after every thread has finished.
+private struct WidenedRows: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>?
 }

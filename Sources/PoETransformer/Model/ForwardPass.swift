@@ -99,9 +99,9 @@ extension Transformer {
             }
             for slice in slices {
                 // The new keys and values join the sequence's cache; its queries attend over all of it.
-                let keys = slice.cache.keys(l), values = slice.cache.values(l)
-                (keys + slice.firstPosition * kWidth).update(from: k + slice.rows.lowerBound * kWidth, count: slice.rows.count * kWidth)
-                (values + slice.firstPosition * vWidth).update(from: v + slice.rows.lowerBound * vWidth, count: slice.rows.count * vWidth)
+                slice.cache.store(
+                    layer: l, position: slice.firstPosition, count: slice.rows.count,
+                    keys: k + slice.rows.lowerBound * kWidth, values: v + slice.rows.lowerBound * vWidth)
             }
             let attendedWidth = c.headCount * c.valueDimension
             if slices.count > 1 && slices.allSatisfy({ $0.rows.count == 1 }) {
@@ -117,7 +117,7 @@ extension Transformer {
                     attention(
                         queries: q + slice.rows.lowerBound * qWidth, keys: slice.cache.keys(l), values: slice.cache.values(l),
                         shape: shape, first: slice.firstPosition, tokens: slice.rows.count, window: c.layers[l].window,
-                        scores: b.scores.pointer, into: attended + slice.rows.lowerBound * attendedWidth)
+                        scratch: b.attentionScratch, into: attended + slice.rows.lowerBound * attendedWidth)
                 }
             }
             if l == w.layers.count - 1 && outputs != 0 ..< n {

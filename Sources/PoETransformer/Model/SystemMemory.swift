@@ -46,7 +46,7 @@ extension Transformer {
     public func cacheBytes(positions: Int) -> Int {
         let c = config
         let rows = c.layers.reduce(0) { $0 + min(positions, $1.window.map { $0 - 1 + TransformerSession.defaultChunkSize } ?? positions) }
-        return rows * c.kvHeadCount * (c.headDimension + c.valueDimension) * MemoryLayout<Float>.stride
+        return rows * c.kvHeadCount * (c.headDimension + c.valueDimension) * kvCache.elementBytes
     }
 
     /// Bytes `sessions` sessions need to hold `positions` positions each and return one row of logits per

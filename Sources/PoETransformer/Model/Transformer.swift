@@ -19,6 +19,8 @@ public final class Transformer: LanguageModel {
     let longContextRotaryEmbeddings: [RotaryEmbedding]?
     /// How activations enter the decode products (float32 unless loaded with `.q8`).
     public let activations: ActivationPrecision
+    /// How its sessions' KV caches store keys and values (float32 unless loaded with `.f16`).
+    public let kvCache: KVCachePrecision
     /// The adapters this view of the model applies (none as loaded).
     public let adapters: [ScaledAdapter]
     let adapterTable: AdapterTable
@@ -28,21 +30,23 @@ public final class Transformer: LanguageModel {
     public var vocabulary: Vocabulary { tokenizer.vocabulary }
 
     /// Loads the model at `path`, mapping the file: weights stay in their quantized blocks, read in place.
-    /// `activations` chooses float32 (the default) or 8-bit activations for decoding (``ActivationPrecision``).
-    public convenience init(path: String, activations: ActivationPrecision = .f32) throws {
-        try self.init(file: GGUFFile(path: path), activations: activations)
+    /// `activations` chooses float32 (the default) or 8-bit activations for decoding (``ActivationPrecision``),
+    /// `kvCache` float32 (the default) or half-precision KV caches for its sessions (``KVCachePrecision``).
+    public convenience init(path: String, activations: ActivationPrecision = .f32, kvCache: KVCachePrecision = .f32) throws {
+        try self.init(file: GGUFFile(path: path), activations: activations, kvCache: kvCache)
     }
 
     /// The model in an opened GGUF file; throws `ModelLoadError` naming what is unsupported or missing.
-    public convenience init(file: GGUFFile, activations: ActivationPrecision = .f32) throws(ModelLoadError) {
-        try self.init(file: file, layers: nil, activations: activations)
+    public convenience init(file: GGUFFile, activations: ActivationPrecision = .f32, kvCache: KVCachePrecision = .f32) throws(ModelLoadError) {
+        try self.init(file: file, layers: nil, activations: activations, kvCache: kvCache)
     }
 
     /// The model, or with `layers` only its first layers (then the output norm and matrix): a smaller
     /// function of the same weights, for tests that compare it with another implementation.
-    package init(file: GGUFFile, layers: Int?, activations: ActivationPrecision = .f32) throws(ModelLoadError) {
+    package init(file: GGUFFile, layers: Int?, activations: ActivationPrecision = .f32, kvCache: KVCachePrecision = .f32) throws(ModelLoadError) {
         self.file = file
         self.activations = activations
+        self.kvCache = kvCache
         do throws(ModelLoadProblem) {
             do {
                 tokenizer = try GGUFTokenizer(metadata: file.metadata)
@@ -75,6 +79,7 @@ public final class Transformer: LanguageModel {
         file = base.file
         config = base.config
         activations = base.activations
+        kvCache = base.kvCache
         tokenizer = base.tokenizer
         weights = base.weights
         rotaryEmbeddings = base.rotaryEmbeddings

@@ -30,7 +30,7 @@ public final class TransformerSession: LanguageModelSession {
         let c = model.config
         cache = KVCache(
             keyWidth: c.kvHeadCount * c.headDimension, valueWidth: c.kvHeadCount * c.valueDimension,
-            windows: c.layers.map(\.window), initialPositions: min(capacity, Self.initialPositions))
+            windows: c.layers.map(\.window), initialPositions: min(capacity, Self.initialPositions), precision: model.kvCache)
         buffers = ActivationBuffers(model: model)
         rotary = model.rotaryEmbeddings(capacity: capacity)
     }
@@ -158,6 +158,9 @@ final class ActivationBuffers {
     let attended = FloatBuffer(count: 0)
     /// Attention weights, per thread: (tokens, visible keys) for a prompt, (heads, visible keys) for a decode step.
     let scores = FloatBuffer(count: 0)
+    /// For a half-precision cache, one key/value head's visible keys and values widened to floats for the
+    /// prompt path's matrix products, per thread: (keys, headDimension + valueDimension).
+    let widened = FloatBuffer(count: 0)
     /// A tile of dequantized weights, for products with many rows of activations.
     let tile = FloatBuffer(count: 0)
     /// The input of a product rounded to 8 bits, for a model with `q8` activations.
@@ -172,6 +175,7 @@ final class ActivationBuffers {
 
     private let config: TransformerConfig
     private let activations: ActivationPrecision
+    private let kvCache: KVCachePrecision
 
     /// The largest tile any weight matrix needs, per thread.
     private let tileFloats: Int
@@ -179,8 +183,14 @@ final class ActivationBuffers {
     init(model: Transformer) {
         config = model.config
         activations = model.activations
+        kvCache = model.kvCache
         tileFloats = model.weights.tileFloats
         rotations = (0 ..< model.rotaryEmbeddings.count).map { _ in FloatBuffer(count: 0) }
+    }
+
+    /// The scratch of a prompt's attention.
+    var attentionScratch: AttentionScratch {
+        AttentionScratch(scores: scores.pointer, widened: widened.pointer)
     }
 
     /// The scratch of the weight products.
@@ -199,6 +209,7 @@ final class ActivationBuffers {
         newValues.reserve(tokens * c.kvHeadCount * c.valueDimension)
         attended.reserve(tokens * c.headCount * c.valueDimension)
         scores.reserve(max(tokens, c.headCount) * keys * ComputeThreads.count)
+        if kvCache == .f16 && tokens > 1 { widened.reserve(keys * (c.headDimension + c.valueDimension) * ComputeThreads.count) }
         gate.reserve(tokens * c.feedForwardLength)
         up.reserve(tokens * c.feedForwardLength)
         for buffer in rotations { buffer.reserve(tokens * c.ropeDimensions) }
