@@ -14,21 +14,10 @@ import Testing
         let fixture = try Fixtures.load(LogitsFixture.self, "\(model)/logits.json")
         let half = try RealModels.named(model, kvCache: .f16), float32 = try RealModels.named(model)
         var exact = Agreement(), llamaCpp = Agreement(), float32LlamaCpp = Agreement()
-        for sequence in fixture.sequences {
-            let sessions = [try half.makeSession(), try float32.makeSession()]
-            let tail = max(0, sequence.ids.count - 16)
-            var start = 0
-            while start < sequence.ids.count {
-                let end = start < tail ? min(start + 300, tail) : start + 1
-                let logits = try sessions.map { try $0.append(Array(sequence.ids[start ..< end]), logits: .all) }
-                for (index, position) in sequence.positions.enumerated() where (start ..< end).contains(position) {
-                    let row = position - start
-                    exact.add(reference: sequence.float64, index: index, candidate: LogitRow(matrix: logits[0], row: row))
-                    llamaCpp.add(reference: sequence.llama_cpp, index: index, candidate: LogitRow(matrix: logits[0], row: row))
-                    float32LlamaCpp.add(reference: sequence.llama_cpp, index: index, candidate: LogitRow(matrix: logits[1], row: row))
-                }
-                start = end
-            }
+        try fixture.replay([half, float32], appending: { start, count in start < count - 16 ? min(start + 300, count - 16) : start + 1 }) { sequence, index, rows in
+            exact.add(reference: sequence.float64, index: index, candidate: rows[0])
+            llamaCpp.add(reference: sequence.llama_cpp, index: index, candidate: rows[0])
+            float32LlamaCpp.add(reference: sequence.llama_cpp, index: index, candidate: rows[1])
         }
         return (exact, llamaCpp, float32LlamaCpp)
     }

@@ -14,22 +14,10 @@ import Testing
         let fixture = try Fixtures.load(LogitsFixture.self, "\(model)/logits.json")
         let rounded = try RealModels.named(model, activations: .q8), exact = try RealModels.named(model)
         var ours = Agreement(), llamaCpp = Agreement(), againstExact = Agreement()
-        for sequence in fixture.sequences {
-            let session = try rounded.makeSession(), exactSession = try exact.makeSession()
-            var start = 0, next = 0  // `next` indexes sequence.positions
-            while start < sequence.ids.count {
-                let end = min(start + WeightMatrix.fusedLimit, sequence.ids.count)
-                let logits = try session.append(Array(sequence.ids[start ..< end]), logits: .all)
-                let exactLogits = try exactSession.append(Array(sequence.ids[start ..< end]), logits: .all)
-                while next < sequence.positions.count, sequence.positions[next] < end {
-                    let row = sequence.positions[next] - start
-                    ours.add(reference: sequence.float64, index: next, candidate: LogitRow(matrix: logits, row: row))
-                    llamaCpp.add(reference: sequence.float64, index: next, candidate: FixtureRow(distribution: sequence.llama_cpp_decode, index: next))
-                    againstExact.add(reference: sequence.float64, index: next, candidate: LogitRow(matrix: exactLogits, row: row))
-                    next += 1
-                }
-                start = end
-            }
+        try fixture.replay([rounded, exact], appending: { start, count in min(start + WeightMatrix.fusedLimit, count) }) { sequence, index, rows in
+            ours.add(reference: sequence.float64, index: index, candidate: rows[0])
+            llamaCpp.add(reference: sequence.float64, index: index, candidate: FixtureRow(distribution: sequence.llama_cpp_decode, index: index))
+            againstExact.add(reference: sequence.float64, index: index, candidate: rows[1])
         }
         return (ours, llamaCpp, againstExact)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import PoE
+import PoETransformer
 import Testing
 
 /// Something that can be compared with a reference distribution: a logit per id, its logsumexp, its argmax.
@@ -82,5 +83,28 @@ struct Agreement: CustomStringConvertible {
         func short(_ x: Double) -> String { String(format: "%.3g", x) }
         return "\(positions) positions, mean KL \(short(meanKL)), worst KL \(short(worstKL)), "
             + "top-1 \(topOneAgreements)/\(positions), worst log-prob error \(short(worstLogProbabilityError))"
+    }
+}
+
+extension LogitsFixture {
+    /// Runs every sequence through a fresh session of each of `models`, appending `ids[start ..< next(start)]`
+    /// at a time, and hands each sampled position to `visit`: the sequence, the position's index in its
+    /// fixture rows, and each model's logits there (in the order of `models`).
+    func replay(
+        _ models: [Transformer], appending next: (_ start: Int, _ count: Int) -> Int,
+        _ visit: (_ sequence: Sequence, _ index: Int, _ rows: [LogitRow]) -> Void
+    ) throws {
+        for sequence in sequences {
+            let sessions = try models.map { try $0.makeSession() }
+            var start = 0
+            while start < sequence.ids.count {
+                let end = next(start, sequence.ids.count)
+                let logits = try sessions.map { try $0.append(Array(sequence.ids[start ..< end]), logits: .all) }
+                for (index, position) in sequence.positions.enumerated() where (start ..< end).contains(position) {
+                    visit(sequence, index, logits.map { LogitRow(matrix: $0, row: position - start) })
+                }
+                start = end
+            }
+        }
     }
 }
