@@ -42,23 +42,21 @@ package struct WeightMatrix: Sendable {
             // to them (their h = X · down is ready).
             let (type, rows, inputs, outputs) = (Int32(type.rawValue), rows, Int32(inputs), outputs)
             let io = BorrowedPointers(x: x, y: y, scratch: scratch.tile)
-            if let rounded = scratch.roundedInput, poe_supports_q8(type) == 1 {
-                // X rounded once, here, for every thread: (tokens, inputs / 32) blocks.
-                let blocks = RoundedRows(base: rounded.assumingMemoryBound(to: poe_q8_block.self))
-                poe_quantize_activations(x, Int(inputs), Int32(tokens), inputs, blocks.base)
-                parallelChunks(outputs) { _, range in
+            // With 8-bit activations, X rounded once, here, for every thread: (tokens, inputs / 32) blocks.
+            let rounded = scratch.roundedInput.flatMap { raw in
+                poe_supports_q8(type) == 1 ? RoundedRows(base: raw.assumingMemoryBound(to: poe_q8_block.self)) : nil
+            }
+            if let rounded { poe_quantize_activations(x, Int(inputs), Int32(tokens), inputs, rounded.base) }
+            parallelChunks(outputs) { _, range in
+                if let rounded {
                     _ = poe_matmul_q8(
                         type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
-                        inputs, blocks.base, Int32(tokens), io.y, outputs)
-                    addBias(outputs: range, tokens: tokens, into: io.y)
-                    for term in adapters { term.add(outputs: range, into: io.y) }
+                        inputs, rounded.base, Int32(tokens), io.y, outputs)
+                } else {
+                    _ = poe_matmul(
+                        type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
+                        inputs, io.x, Int(inputs), Int32(tokens), io.y, outputs)
                 }
-                return
-            }
-            parallelChunks(outputs) { _, range in
-                _ = poe_matmul(
-                    type, rows.base, rows.rowBytes, Int32(range.lowerBound), Int32(range.upperBound),
-                    inputs, io.x, Int(inputs), Int32(tokens), io.y, outputs)
                 addBias(outputs: range, tokens: tokens, into: io.y)
                 for term in adapters { term.add(outputs: range, into: io.y) }
             }
