@@ -191,18 +191,18 @@ TARGET __attribute__((always_inline)) static inline void attend_group_avx512(con
     }
 }
 
-/// Query heads in groups of GROUP, one copy of the group's code per size, so that its loops over heads
-/// unroll and the accumulators stay in registers.
-TARGET static void attend_avx512(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
+/// Query heads in groups of GROUP, one copy of the group's code per size (and cache type), so that its
+/// loops over heads unroll and the accumulators stay in registers.
+TARGET __attribute__((always_inline)) static inline void attend_heads_avx512(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
                                  size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out, int half) {
     for (int g = 0; g < heads; g += GROUP) {
         const float *qg = q + (size_t)g * hd;
         float *sg = scores + (size_t)g * count, *og = out + (size_t)g * vd;
         switch (heads - g) {
-        case 1: if (half) attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
-        case 2: if (half) attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
-        case 3: if (half) attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
-        default: if (half) attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        case 1: attend_group_avx512(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
+        case 2: attend_group_avx512(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
+        case 3: attend_group_avx512(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
+        default: attend_group_avx512(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
         }
     }
 }
@@ -262,18 +262,32 @@ __attribute__((target("avx2,fma,f16c"), always_inline)) static inline void atten
     }
 }
 
-__attribute__((target("avx2,fma,f16c"))) static void attend_avx2(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline void attend_heads_avx2(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
                                                      size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out, int half) {
     for (int g = 0; g < heads; g += GROUP) {
         const float *qg = q + (size_t)g * hd;
         float *sg = scores + (size_t)g * count, *og = out + (size_t)g * vd;
         switch (heads - g) {
-        case 1: if (half) attend_group_avx2(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
-        case 2: if (half) attend_group_avx2(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
-        case 3: if (half) attend_group_avx2(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
-        default: if (half) attend_group_avx2(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 1); else attend_group_avx2(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, 0); break;
+        case 1: attend_group_avx2(qg, 1, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
+        case 2: attend_group_avx2(qg, 2, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
+        case 3: attend_group_avx2(qg, 3, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
+        default: attend_group_avx2(qg, GROUP, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, sg, og, half); break;
         }
     }
+}
+
+/// The two functions above for a float cache and for halves, each compiled with `half` a constant.
+TARGET static void attend_avx512(const float *q, int heads, int hd, const void *keys, size_t key_stride, const void *values,
+                                 size_t value_stride, int vd, int count, float scale, float softcap, float *scores, float *out, int half) {
+    if (half) attend_heads_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 1);
+    else attend_heads_avx512(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 0);
+}
+
+__attribute__((target("avx2,fma,f16c"))) static void attend_avx2(const float *q, int heads, int hd, const void *keys, size_t key_stride,
+                                                          const void *values, size_t value_stride, int vd, int count, float scale,
+                                                          float softcap, float *scores, float *out, int half) {
+    if (half) attend_heads_avx2(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 1);
+    else attend_heads_avx2(q, heads, hd, keys, key_stride, values, value_stride, vd, count, scale, softcap, scores, out, 0);
 }
 #endif
 
